@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * server/master.c - the supervising master
+ *
+ * Start: open the log, raise RLIMIT_NOFILE, take the pidfile's lock (a
+ * second poold stops here, with the running one's pid), bind every
+ * listener, daemonize unless -f, write the pid, drop privileges when
+ * started as root with `user`, then fork the workers.
+ *
+ * Supervise: every signal arrives through a signalfd in the epoll loop, so
+ * nothing runs in a handler; a 100 ms timerfd drives the deadlines
+ * (respawn backoff, shutdown grace, drain timeout).
+ *
+ * Workers: one slot per worker.  A worker that dies unexpectedly is logged
+ * with its exit status or signal and respawned; one that dies within a
+ * second of its start counts toward a crash loop, whose respawns back off
+ * from 100 ms up to 5 s.  A worker that exits 2 cannot start (bad
+ * environment): its generation is not respawned, and when that leaves no
+ * worker of the first generation the master exits 2.
+ *
+ * Stop (SIGTERM/SIGINT): after shutdown.grace_ms the workers get SIGTERM
+ * and drain; after drain_timeout_ms what is left gets SIGKILL.  A second
+ * SIGTERM/SIGINT or a SIGQUIT is a fast stop (SIGQUIT to the workers).
+ * The listeners, unix socket files and the pidfile go last, once every
+ * worker has been reaped.
+ */
+
+#include "server/master.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/clock.h"
+#include "lib/conf.h"
+#include "lib/ev.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "server/listen.h"
+#include "server/pidfile.h"
+#include "server/worker.h"
+
+#define SRV_MASTER_TICK_MS 100
+#define SRV_MASTER_CRASH_WINDOW_NS (1 * CLOCK_NS_PER_S)
+#define SRV_MASTER_BACKOFF_MAX_MS 5000
+#define SRV_MASTER_HALT_KILL_MS 5000	/* fast stop: SIGKILL after this */
+
+enum srv_master_state {
+	SRV_MASTER_RUNNING,
+	SRV_MASTER_STOPPING,	/* graceful: grace, then drain */
+	SRV_MASTER_HALTING,	/* fast: SIGQUIT sent */
+};
+
+struct srv_child {
+	pid_t pid;		/* 0 = free slot */
+	uint32_t generation;
+	uint64_t started;	/* CLOCK_MONOTONIC ns */
+	bool retiring;		/* told to stop (TTOU, stop) */
+};
+
+struct srv_master {
+	struct conf *conf;		/* owned */
+	struct srv_listener *ls;	/* owned: nls listeners */
+	unsigned int nls;
+	int pidfd;
+	int sfd;
+	int tfd;
+	struct ev_loop loop;
+
+	struct srv_child *kids;		/* owned: nkids slots */
+	unsigned int nkids;
+	unsigned int target;		/* workers wanted */
+	uint32_t generation;
+	bool gen_fatal;			/* a worker of it exited 2 */
+
+	enum srv_master_state state;
+	uint64_t term_at;		/* when to SIGTERM the workers (stop) */
+	bool term_sent;
+	uint64_t kill_at;		/* when to SIGKILL what is left */
+	unsigned int crash_streak;
+	uint64_t respawn_at;
+	int exit_status;
+};
+
+static unsigned int srv_master_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 1;
+	return CPU_COUNT(&set) > 0 ? (unsigned int)CPU_COUNT(&set) : 1;
+}
+
+static void srv_master_rlimit(const struct conf *conf)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	want = conf->rlimit_nofile ? (rlim_t)conf->rlimit_nofile : rl.rlim_max;
+	if (want > rl.rlim_max && geteuid() != 0) {
+		pr_warn("rlimit_nofile %llu is above the hard limit %llu; using %llu",
+			(unsigned long long)want, (unsigned long long)rl.rlim_max,
+			(unsigned long long)rl.rlim_max);
+		want = rl.rlim_max;
+	}
+	rl.rlim_cur = want;
+	if (want > rl.rlim_max)
+		rl.rlim_max = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		pr_warn_errno(-errno, "could not set RLIMIT_NOFILE to %llu",
+			      (unsigned long long)want);
+	else
+		pr_info("open file limit %llu", (unsigned long long)want);
+}
+
+static int srv_master_bind(struct srv_master *m)
+{
+	const struct conf *conf = m->conf;
+	unsigned int i;
+	int err;
+
+	m->ls = calloc(conf->nlisten + 1, sizeof(*m->ls));
+	if (!m->ls)
+		return -ENOMEM;
+	for (i = 0; i < conf->nlisten; i++) {
+		err = srv_listen_open(&m->ls[m->nls], &conf->listen[i],
+				      conf->backlog, false);
+		if (err)
+			return err;
+		m->nls++;
+	}
+	if (conf->status_listen) {
+		err = srv_listen_open(&m->ls[m->nls], conf->status_listen,
+				      conf->backlog, true);
+		if (err)
+			return err;
+		m->nls++;
+	}
+	return 0;
+}
+
+static void srv_master_unbind(struct srv_master *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nls; i++)
+		srv_listen_close(&m->ls[i], true);
+	free(m->ls);
+	m->ls = NULL;
+	m->nls = 0;
+}
+
+static int srv_master_daemonize(void)
+{
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0); /* the pidfile lock stays with the child */
+	if (setsid() < 0)
+		return -errno;
+	if (chdir("/") < 0)
+		return -errno;
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	if (log_fd() != STDERR_FILENO)
+		dup2(fd, STDERR_FILENO);
+	close(fd);
+	return 0;
+}
+
+/* started as root with `user`: hand over files, then become that user */
+static int srv_master_drop_privileges(struct srv_master *m)
+{
+	const struct conf *conf = m->conf;
+	unsigned int i;
+
+	if (!conf->user[0])
+		return 0;
+	if (geteuid() != 0) {
+		pr_warn("\"user\" is set but poold does not run as root: ignored");
+		return 0;
+	}
+	if (fchown(m->pidfd, conf->uid, conf->gid) < 0 ||
+	    (log_fd() > STDERR_FILENO &&
+	     fchown(log_fd(), conf->uid, conf->gid) < 0))
+		return -errno;
+	for (i = 0; i < m->nls; i++) {
+		if (m->ls[i].cl->family == AF_UNIX &&
+		    chown(m->ls[i].cl->path, conf->uid, conf->gid) < 0)
+			return -errno;
+	}
+	if (setgroups(0, NULL) < 0 || initgroups(conf->user, conf->gid) < 0 ||
+	    setgid(conf->gid) < 0 || setuid(conf->uid) < 0)
+		return -errno;
+	if (setuid(0) == 0)
+		return -EPERM; /* the drop did not stick */
+	pr_info("running as user \"%s\" (uid %u, gid %u)", conf->user,
+		(unsigned int)conf->uid, (unsigned int)conf->gid);
+	return 0;
+}
+
+static unsigned int srv_master_alive(const struct srv_master *m,
+				     bool count_retiring)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < m->nkids; i++) {
+		if (m->kids[i].pid && (count_retiring || !m->kids[i].retiring))
+			n++;
+	}
+	return n;
+}
+
+static int srv_master_spawn(struct srv_master *m)
+{
+	int close_fds[] = { m->sfd, m->tfd, m->loop.epfd, m->pidfd };
+	pid_t pid, self = getpid();
+	unsigned int i;
+
+	for (i = 0; i < m->nkids && m->kids[i].pid; i++)
+		;
+	if (i == m->nkids)
+		return -ENOSPC;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		srv_worker_main(m->conf, m->ls, m->nls, i, m->generation,
+				self, close_fds, ARRAY_SIZE(close_fds));
+	}
+	m->kids[i] = (struct srv_child){ .pid = pid,
+					 .generation = m->generation,
+					 .started = clock_mono_ns() };
+	pr_info("started worker %u (pid %d)", i, (int)pid);
+	return 0;
+}
+
+/* fork workers until the target is met, unless backing off */
+static void srv_master_fill(struct srv_master *m)
+{
+	int err;
+
+	if (m->state != SRV_MASTER_RUNNING || m->gen_fatal ||
+	    clock_mono_ns() < m->respawn_at)
+		return;
+	while (srv_master_alive(m, false) < m->target) {
+		err = srv_master_spawn(m);
+		if (err) {
+			pr_err_errno(err, "could not start a worker");
+			m->respawn_at = clock_mono_ns() +
+					SRV_MASTER_BACKOFF_MAX_MS * CLOCK_NS_PER_MS;
+			return;
+		}
+	}
+}
+
+static void srv_master_signal_all(struct srv_master *m, int sig)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nkids; i++) {
+		if (m->kids[i].pid)
+			kill(m->kids[i].pid, sig);
+	}
+}
+
+static void srv_master_log_exit(const struct srv_master *m, unsigned int i,
+				pid_t pid, int st, bool expected)
+{
+	int lvl = expected ? LOG_LEVEL_INFO : LOG_LEVEL_ERR;
+
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && expected)
+		pr_level(lvl, "worker %u (pid %d) exited", i, (int)pid);
+	else if (WIFEXITED(st))
+		pr_level(lvl, "worker %u (pid %d) exited with status %d", i,
+			 (int)pid, WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		pr_level(lvl, "worker %u (pid %d) was killed by signal %d (%s)",
+			 i, (int)pid, WTERMSIG(st), strsignal(WTERMSIG(st)));
+}
+
+/* a worker died while it should have been serving: respawn, with backoff */
+static void srv_master_crashed(struct srv_master *m, struct srv_child *k,
+			       int st)
+{
+	uint64_t now = clock_mono_ns(), delay_ms;
+
+	if (WIFEXITED(st) && WEXITSTATUS(st) == SRV_WORKER_EXIT_FATAL) {
+		if (!m->gen_fatal)
+			pr_err("a worker of generation %u cannot start (exit status 2): not respawning it",
+			       (unsigned int)k->generation);
+		m->gen_fatal = true;
+		return;
+	}
+	if (now - k->started < SRV_MASTER_CRASH_WINDOW_NS)
+		m->crash_streak++;
+	else
+		m->crash_streak = 0;
+	delay_ms = 0;
+	if (m->crash_streak) {
+		delay_ms = 100ULL << MIN(m->crash_streak - 1, 6U);
+		delay_ms = MIN(delay_ms, (uint64_t)SRV_MASTER_BACKOFF_MAX_MS);
+		pr_warn("workers are crashing at start; next respawn in %llu ms",
+			(unsigned long long)delay_ms);
+	}
+	m->respawn_at = now + delay_ms * CLOCK_NS_PER_MS;
+}
+
+static void srv_master_reap(struct srv_master *m)
+{
+	struct srv_child *k;
+	unsigned int i;
+	bool expected;
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (i = 0; i < m->nkids && m->kids[i].pid != pid; i++)
+			;
+		if (i == m->nkids)
+			continue; /* the validate child of a later issue, say */
+		k = &m->kids[i];
+		expected = k->retiring || m->state != SRV_MASTER_RUNNING;
+		srv_master_log_exit(m, i, pid, st, expected);
+		if (!expected)
+			srv_master_crashed(m, k, st);
+		k->pid = 0;
+	}
+	if (m->state == SRV_MASTER_RUNNING && m->gen_fatal &&
+	    !srv_master_alive(m, true)) {
+		pr_err("no worker of the first generation could start; exiting");
+		m->exit_status = 2;
+		m->state = SRV_MASTER_HALTING;
+	}
+	if (m->state != SRV_MASTER_RUNNING && !srv_master_alive(m, true))
+		ev_stop(&m->loop);
+	else
+		srv_master_fill(m);
+}
+
+static void srv_master_stop(struct srv_master *m, int sig)
+{
+	uint64_t now = clock_mono_ns();
+
+	if (m->state == SRV_MASTER_RUNNING && sig != SIGQUIT) {
+		pr_notice("graceful stop (signal %d): draining workers", sig);
+		m->state = SRV_MASTER_STOPPING;
+		m->term_at = now + m->conf->shutdown.grace_ms * CLOCK_NS_PER_MS;
+		return;
+	}
+	if (m->state == SRV_MASTER_HALTING)
+		return;
+	pr_notice("fast stop (signal %d)", sig);
+	m->state = SRV_MASTER_HALTING;
+	srv_master_signal_all(m, SIGQUIT);
+	m->kill_at = now + SRV_MASTER_HALT_KILL_MS * CLOCK_NS_PER_MS;
+}
+
+/* SIGTTIN / SIGTTOU: one worker more or fewer, within 1..max_workers */
+static void srv_master_resize(struct srv_master *m, int delta)
+{
+	unsigned int i;
+
+	if (m->state != SRV_MASTER_RUNNING)
+		return;
+	if ((delta > 0 && m->target >= m->conf->max_workers) ||
+	    (delta < 0 && m->target <= 1)) {
+		pr_notice("worker count stays at %u (limits 1..%u)", m->target,
+			  (unsigned int)m->conf->max_workers);
+		return;
+	}
+	m->target += delta;
+	pr_notice("worker count is now %u", m->target);
+	if (delta > 0) {
+		srv_master_fill(m);
+		return;
+	}
+	for (i = m->nkids; i-- > 0;) {
+		if (m->kids[i].pid && !m->kids[i].retiring) {
+			m->kids[i].retiring = true;
+			kill(m->kids[i].pid, SIGTERM);
+			return;
+		}
+	}
+}
+
+static void srv_master_reopen(struct srv_master *m)
+{
+	int err = log_reopen();
+
+	if (err)
+		pr_err_errno(err, "could not reopen the log");
+	else
+		pr_info("log reopened");
+	srv_master_signal_all(m, SIGUSR1);
+}
+
+static void srv_master_on_signal(struct ev_loop *l, int fd, uint32_t events,
+				 void *data)
+{
+	struct srv_master *m = data;
+	struct signalfd_siginfo si;
+
+	/* standard signals coalesce: read until EAGAIN */
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			srv_master_reap(m);
+			break;
+		case SIGTERM:
+		case SIGINT:
+		case SIGQUIT:
+			srv_master_stop(m, (int)si.ssi_signo);
+			break;
+		case SIGHUP:
+			pr_notice("reload (SIGHUP) is not supported yet: the configuration is unchanged");
+			break;
+		case SIGUSR1:
+			srv_master_reopen(m);
+			break;
+		case SIGTTIN:
+			srv_master_resize(m, 1);
+			break;
+		case SIGTTOU:
+			srv_master_resize(m, -1);
+			break;
+		}
+	}
+}
+
+static void srv_master_on_tick(struct ev_loop *l, int fd, uint32_t events,
+			       void *data)
+{
+	struct srv_master *m = data;
+	uint64_t ticks, now = clock_mono_ns();
+	unsigned int left;
+
+	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return;
+	if (m->state == SRV_MASTER_RUNNING) {
+		srv_master_fill(m);
+		return;
+	}
+	if (m->state == SRV_MASTER_STOPPING && !m->term_sent &&
+	    now >= m->term_at) {
+		srv_master_signal_all(m, SIGTERM);
+		m->term_sent = true;
+		m->kill_at = now + m->conf->shutdown.drain_timeout_ms *
+					   CLOCK_NS_PER_MS;
+	}
+	left = srv_master_alive(m, true);
+	if (m->kill_at && now >= m->kill_at && left) {
+		pr_warn("drain timeout: killing %u workers that still hold connections",
+			left);
+		srv_master_signal_all(m, SIGKILL);
+		m->kill_at = 0;
+	}
+	if (!left)
+		ev_stop(&m->loop);
+}
+
+static int srv_master_signals(struct srv_master *m)
+{
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP,
+				    SIGUSR1, SIGTTIN, SIGTTOU };
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+	sigset_t set;
+	unsigned int i;
+
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&set);
+	for (i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaddset(&set, sigs[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	m->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (m->sfd < 0)
+		return -errno;
+	return ev_add(&m->loop, m->sfd, EPOLLIN, srv_master_on_signal, m);
+}
+
+static int srv_master_timer(struct srv_master *m)
+{
+	struct itimerspec its = {
+		.it_interval = { 0, SRV_MASTER_TICK_MS * 1000000L },
+		.it_value = { 0, SRV_MASTER_TICK_MS * 1000000L },
+	};
+
+	m->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (m->tfd < 0)
+		return -errno;
+	if (timerfd_settime(m->tfd, 0, &its, NULL) < 0)
+		return -errno;
+	return ev_add(&m->loop, m->tfd, EPOLLIN, srv_master_on_tick, m);
+}
+
+/* everything up to the first fork; 0, or the exit status on failure */
+static int srv_master_start(struct srv_master *m, bool foreground)
+{
+	const struct conf *conf = m->conf;
+	pid_t owner;
+	int err;
+
+	log_level = (int)conf->log.level;
+	err = log_open(conf->log.file);
+	if (err) {
+		pr_err_errno(err, "could not open log file \"%s\"",
+			     conf->log.file);
+		return SRV_EXIT_RUNTIME;
+	}
+	srv_master_rlimit(conf);
+	m->pidfd = srv_pidfile_lock(conf->pidfile, &owner);
+	if (m->pidfd == -EEXIST) {
+		pr_err("poold is already running (pid %d, pidfile \"%s\")",
+		       (int)owner, conf->pidfile);
+		return SRV_EXIT_RUNTIME;
+	}
+	if (m->pidfd < 0) {
+		pr_err_errno(m->pidfd, "could not open pidfile \"%s\"",
+			     conf->pidfile);
+		return SRV_EXIT_RUNTIME;
+	}
+	if (srv_master_bind(m) < 0)
+		return SRV_EXIT_RUNTIME;
+	if (!foreground && (err = srv_master_daemonize()) < 0) {
+		pr_err_errno(err, "could not daemonize");
+		return SRV_EXIT_RUNTIME;
+	}
+	err = srv_pidfile_write(m->pidfd, getpid());
+	if (!err)
+		err = srv_master_drop_privileges(m);
+	if (!err)
+		err = ev_loop_init(&m->loop);
+	if (!err)
+		err = srv_master_signals(m);
+	if (!err)
+		err = srv_master_timer(m);
+	if (err) {
+		pr_err_errno(err, "could not start");
+		return SRV_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static void srv_master_destroy(struct srv_master *m)
+{
+	srv_master_unbind(m);
+	if (m->sfd >= 0)
+		close(m->sfd);
+	if (m->tfd >= 0)
+		close(m->tfd);
+	ev_loop_destroy(&m->loop);
+	/* the pidfile goes last: while it is locked, we are running */
+	if (m->pidfd >= 0)
+		srv_pidfile_remove(m->pidfd, m->conf->pidfile);
+	free(m->kids);
+	conf_destroy(m->conf);
+	free(m->conf);
+}
+
+int srv_master_run(struct conf *conf, bool foreground)
+{
+	struct srv_master m = { .conf = conf, .pidfd = -1, .sfd = -1,
+				.tfd = -1, .generation = 1 };
+	int status;
+
+	log_set_role("master");
+	m.loop.epfd = -1;
+	m.nkids = 2 * conf->max_workers + 2;
+	m.kids = calloc(m.nkids, sizeof(*m.kids));
+	m.target = conf->workers ? conf->workers : srv_master_cpus();
+	if (m.target > conf->max_workers)
+		m.target = conf->max_workers;
+	status = m.kids ? srv_master_start(&m, foreground) : SRV_EXIT_RUNTIME;
+	if (status) {
+		srv_master_destroy(&m);
+		return status;
+	}
+	pr_notice("poold started: %u workers, pid %d", m.target, (int)getpid());
+	srv_master_fill(&m);
+	status = ev_run(&m.loop);
+	if (status < 0)
+		pr_err_errno(status, "event loop failed");
+	status = m.exit_status;
+	srv_master_destroy(&m);
+	pr_notice("poold stopped");
+	return status;
+}

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * server/worker.c - a worker process: accept, serve, drain, exit
+ *
+ * Startup after fork(): close the master's descriptors (an inherited
+ * epoll fd would be the master's own instance), set the signal
+ * dispositions of DESIGN.md (SIGHUP and SIGINT ignored: Ctrl-C reaches the
+ * whole process group and the master relays it as SIGTERM), die with the
+ * master (PR_SET_PDEATHSIG, then the getppid() check that closes the race
+ * with a master that died before the prctl), and build a private epoll
+ * loop with a signalfd.
+ *
+ * Accepting: every listener is registered with EPOLLEXCLUSIVE, so one
+ * connection wakes one worker.  The kernel tends to wake the same worker
+ * again, so every SRV_WORKER_READD_EVERY accepts the listeners are removed
+ * and added back, which puts this worker at the end of the wait queue
+ * (nginx does the same).  EPOLL_CTL_MOD is not allowed on an exclusive
+ * registration, so pausing (max_connections, EMFILE, drain) is
+ * EPOLL_CTL_DEL and resuming is EPOLL_CTL_ADD; meanwhile new connections
+ * wait in the kernel backlog for another worker.
+ *
+ * Draining (SIGTERM): accept what is already queued until EAGAIN, remove
+ * the listeners, let busy connections finish (their responses say
+ * Connection: close), give idle keep-alive connections a short grace, and
+ * exit 0 when no connection is left.  The master bounds the whole drain
+ * with drain_timeout_ms.
+ */
+
+#include "server/worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/clock.h"
+#include "lib/conf.h"
+#include "lib/log.h"
+#include "server/conn.h"
+#include "server/listen.h"
+
+#define SRV_WORKER_READD_EVERY 16	/* accepts between listener re-adds */
+#define SRV_WORKER_ACCEPT_BATCH 64	/* accepts per wake-up at most */
+#define SRV_WORKER_EMFILE_PAUSE_MS 100
+
+static void srv_worker_on_accept(struct ev_loop *l, int fd, uint32_t events,
+				 void *data);
+
+static bool srv_worker_is_full(const struct srv_worker *w)
+{
+	return w->nconns >= w->conf->limits.max_connections;
+}
+
+void srv_worker_pause_accept(struct srv_worker *w)
+{
+	unsigned int i;
+
+	if (!w->accepting)
+		return;
+	for (i = 0; i < w->nls; i++)
+		ev_del(&w->loop, w->ls[i].fd);
+	w->accepting = false;
+}
+
+void srv_worker_resume_accept(struct srv_worker *w)
+{
+	unsigned int i;
+	int err;
+
+	if (w->accepting || w->draining || srv_worker_is_full(w) ||
+	    timer_is_armed(&w->accept_retry))
+		return;
+	for (i = 0; i < w->nls; i++) {
+		err = ev_add(&w->loop, w->ls[i].fd, EPOLLIN | EPOLLEXCLUSIVE,
+			     srv_worker_on_accept, &w->ls[i]);
+		if (err)
+			pr_warn_errno_ratelimited(err, "could not watch a listener");
+	}
+	w->accepting = true;
+	w->accepts = 0;
+}
+
+static void srv_worker_on_accept_retry(struct timer *t)
+{
+	struct srv_worker *w = container_of(t, struct srv_worker, accept_retry);
+
+	srv_worker_resume_accept(w);
+}
+
+/* accept one connection: 1 accepted, 0 queue empty, -1 stop for now */
+static int srv_worker_accept_one(struct srv_worker *w,
+				 const struct srv_listener *ls)
+{
+	int fd, err;
+
+	fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0) {
+		err = srv_conn_open(w, fd, ls->status);
+		if (err)
+			pr_warn_errno_ratelimited(err, "could not set up a connection");
+		return 1;
+	}
+	err = -errno;
+	switch (err) {
+	case -EAGAIN:
+		return 0;
+	case -EINTR:
+	case -ECONNABORTED:
+	case -EPROTO:
+		return 1; /* that client is gone; try the next */
+	case -EMFILE:
+	case -ENFILE:
+	case -ENOBUFS:
+	case -ENOMEM:
+		pr_warn_errno_ratelimited(err, "accept failed; pausing accepts for %d ms",
+					  SRV_WORKER_EMFILE_PAUSE_MS);
+		srv_worker_pause_accept(w);
+		timer_arm(&w->loop.timers, &w->accept_retry,
+			  w->loop.now + SRV_WORKER_EMFILE_PAUSE_MS * CLOCK_NS_PER_MS);
+		return -1;
+	default:
+		pr_warn_errno_ratelimited(err, "accept failed");
+		return -1;
+	}
+}
+
+static void srv_worker_on_accept(struct ev_loop *l, int fd, uint32_t events,
+				 void *data)
+{
+	struct srv_worker *w = container_of(l, struct srv_worker, loop);
+	const struct srv_listener *ls = data;
+	int i, r;
+
+	for (i = 0; i < SRV_WORKER_ACCEPT_BATCH; i++) {
+		if (srv_worker_is_full(w)) {
+			/* the rest waits in the backlog for another worker */
+			srv_worker_pause_accept(w);
+			return;
+		}
+		r = srv_worker_accept_one(w, ls);
+		if (r <= 0)
+			return;
+		if (++w->accepts >= SRV_WORKER_READD_EVERY) {
+			/* go to the back of the exclusive wait queue */
+			srv_worker_pause_accept(w);
+			srv_worker_resume_accept(w);
+			return;
+		}
+	}
+}
+
+static void srv_worker_drain(struct srv_worker *w)
+{
+	struct list_head *pos, *tmp;
+	unsigned int i;
+
+	if (w->draining)
+		return;
+	pr_info("draining %u connections", w->nconns);
+	/* take what the kernel already queued for us, then stop */
+	for (i = 0; i < w->nls && w->accepting; i++) {
+		while (!srv_worker_is_full(w) &&
+		       srv_worker_accept_one(w, &w->ls[i]) > 0)
+			;
+	}
+	w->draining = true;
+	srv_worker_pause_accept(w);
+	timer_cancel(&w->loop.timers, &w->accept_retry);
+	list_for_each_safe(pos, tmp, &w->conns)
+		srv_conn_drain(list_entry(pos, struct srv_conn, node));
+}
+
+static void srv_worker_halt(struct srv_worker *w)
+{
+	struct list_head *pos, *tmp;
+
+	pr_info("fast stop: closing %u connections", w->nconns);
+	list_for_each_safe(pos, tmp, &w->conns)
+		srv_conn_abort(list_entry(pos, struct srv_conn, node));
+	ev_stop(&w->loop);
+}
+
+static void srv_worker_on_signal(struct ev_loop *l, int fd, uint32_t events,
+				 void *data)
+{
+	struct srv_worker *w = data;
+	struct signalfd_siginfo si;
+	int err;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+			srv_worker_drain(w);
+			break;
+		case SIGQUIT:
+			srv_worker_halt(w);
+			break;
+		case SIGUSR1:
+			err = log_reopen();
+			if (err)
+				pr_err_errno(err, "could not reopen the log");
+			break;
+		}
+	}
+}
+
+/* free what was closed this iteration; stop when a drain is complete */
+static void srv_worker_before_sleep(struct ev_loop *l, void *data)
+{
+	struct srv_worker *w = data;
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &w->dead) {
+		list_del_init(pos);
+		srv_conn_free(list_entry(pos, struct srv_conn, node));
+	}
+	if (w->draining && !w->nconns)
+		ev_stop(l);
+}
+
+/* signals: blocked and read from a signalfd, or ignored */
+static int srv_worker_signals(struct srv_worker *w)
+{
+	static const int ignored[] = { SIGHUP, SIGINT, SIGTTIN, SIGTTOU,
+				       SIGPIPE };
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+	sigset_t set;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		sigaction(ignored[i], &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_SETMASK, &set, NULL) < 0)
+		return -errno;
+	w->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (w->sfd < 0)
+		return -errno;
+	return ev_add(&w->loop, w->sfd, EPOLLIN, srv_worker_on_signal, w);
+}
+
+static int srv_worker_init(struct srv_worker *w)
+{
+	int err;
+
+	list_init(&w->conns);
+	list_init(&w->dead);
+	timer_init(&w->accept_retry, srv_worker_on_accept_retry);
+	err = ev_loop_init(&w->loop);
+	if (err)
+		return err;
+	w->loop.before_sleep = srv_worker_before_sleep;
+	w->loop.before_sleep_data = w;
+	err = srv_worker_signals(w);
+	if (err)
+		return err;
+	srv_worker_resume_accept(w);
+	return 0;
+}
+
+static void srv_worker_destroy(struct srv_worker *w)
+{
+	struct list_head *pos, *tmp;
+
+	list_for_each_safe(pos, tmp, &w->conns)
+		srv_conn_abort(list_entry(pos, struct srv_conn, node));
+	srv_worker_before_sleep(&w->loop, w);
+	if (w->sfd >= 0)
+		close(w->sfd);
+	ev_loop_destroy(&w->loop);
+}
+
+void srv_worker_main(const struct conf *conf, struct srv_listener *ls,
+		     unsigned int nls, unsigned int index, uint32_t generation,
+		     pid_t master_pid, const int *close_fds,
+		     unsigned int nclose)
+{
+	struct srv_worker w = { .conf = conf, .ls = ls, .nls = nls,
+				.index = index, .generation = generation,
+				.master_pid = master_pid, .sfd = -1 };
+	char role[32];
+	unsigned int i;
+	int err;
+
+	snprintf(role, sizeof(role), "worker %u", index);
+	log_set_role(role);
+	for (i = 0; i < nclose; i++) {
+		if (close_fds[i] >= 0)
+			close(close_fds[i]);
+	}
+	/* die with the master; then make sure it did not die already */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+	    getppid() != w.master_pid) {
+		pr_err("the master is gone; exiting");
+		exit(SRV_WORKER_EXIT_FATAL);
+	}
+	err = srv_worker_init(&w);
+	if (err) {
+		pr_err_errno(err, "could not start");
+		exit(SRV_WORKER_EXIT_FATAL);
+	}
+	pr_debug("started (generation %u)", (unsigned int)generation);
+	err = ev_run(&w.loop);
+	if (err)
+		pr_err_errno(err, "event loop failed");
+	srv_worker_destroy(&w);
+	pr_debug("exiting");
+	exit(err ? 1 : 0);
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * tests/integration/suites.h - every integration suite (real poold)
+ *
+ * Each tests/integration/check_<feature>.c exports <feature>_suite().
+ */
+#ifndef TESTS_INTEGRATION_SUITES_H
+#define TESTS_INTEGRATION_SUITES_H
+
+#include <check.h>
+
+Suite *process_suite(void);
+Suite *http_suite(void);
+
+#endif /* TESTS_INTEGRATION_SUITES_H */
