@@ -214,5 +214,7 @@ clean:
 .PHONY: all run check check-build check-deps check-unit check-fuzz-replay check-integration \
 	asan tsan fuzz fuzz-deps bench format format-check install clean FORCE
 FORCE:
+# keep intermediate objects (the replay drivers' .o files) between runs
+.SECONDARY:
 
 -include $(ALL_OBJS:.o=.d)

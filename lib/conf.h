@@ -37,23 +37,23 @@ enum conf_log_level {
 
 /* one listening address, already resolved */
 struct conf_listen {
-	char *spec;			/* owned: as written, e.g. "[::1]:8080" */
-	int line;			/* where it was written */
-	int family;			/* AF_INET, AF_INET6 or AF_UNIX */
-	struct sockaddr_storage addr;	/* family, address and port */
+	char *spec;		      /* owned: as written, e.g. "[::1]:8080" */
+	int line;		      /* where it was written */
+	int family;		      /* AF_INET, AF_INET6 or AF_UNIX */
+	struct sockaddr_storage addr; /* family, address and port */
 	socklen_t addrlen;
-	char *path;			/* owned: AF_UNIX only, absolute */
+	char *path; /* owned: AF_UNIX only, absolute */
 };
 
 struct conf_log {
-	enum conf_log_level level;	/* "error" "warn" "notice" "info" "debug" */
-	char *file;			/* owned: absolute path, "-" = stderr */
-	char *access_log;		/* owned: absolute path, "-", or "" (off) */
+	enum conf_log_level level; /* "error" "warn" "notice" "info" "debug" */
+	char *file;		   /* owned: absolute path, "-" = stderr */
+	char *access_log;	   /* owned: absolute path, "-", or "" (off) */
 	bool redact_query;
 };
 
 struct conf_limits {
-	uint32_t max_connections;	/* per worker */
+	uint32_t max_connections; /* per worker */
 	uint32_t header_timeout_ms;
 	uint32_t body_timeout_ms;
 	uint32_t write_timeout_ms;
@@ -69,22 +69,22 @@ struct conf_shutdown {
 };
 
 struct conf {
-	char *path;			/* owned: absolute path of the file */
-	char *dir;			/* owned: its directory, absolute */
+	char *path; /* owned: absolute path of the file */
+	char *dir;  /* owned: its directory, absolute */
 
-	struct conf_listen *listen;	/* owned: nlisten entries, >= 1 */
+	struct conf_listen *listen; /* owned: nlisten entries, >= 1 */
 	unsigned int nlisten;
 	struct conf_listen *status_listen; /* owned: NULL when not set */
 
-	uint32_t workers;		/* as written; 0 = CPUs we may run on */
+	uint32_t workers; /* as written; 0 = CPUs we may run on */
 	uint32_t max_workers;
 	int32_t backlog;
-	char *pidfile;			/* owned: absolute */
-	char *shm_name;			/* owned: "/name" */
-	char *user;			/* owned: "" = do not change user */
-	uid_t uid;			/* of user, when user is not "" */
+	char *pidfile;	/* owned: absolute */
+	char *shm_name; /* owned: "/name" */
+	char *user;	/* owned: "" = do not change user */
+	uid_t uid;	/* of user, when user is not "" */
 	gid_t gid;
-	uint64_t rlimit_nofile;		/* 0 = raise soft limit to hard limit */
+	uint64_t rlimit_nofile; /* 0 = raise soft limit to hard limit */
 	uint32_t worker_timeout_s;
 	uint32_t reload_timeout_ms;
 	bool debug_functions;
@@ -96,13 +96,13 @@ struct conf {
 
 /* one problem found in a configuration file */
 struct conf_err {
-	char *file;			/* owned */
-	int line;			/* 0 when no line applies */
-	char *reason;			/* owned */
+	char *file;   /* owned */
+	int line;     /* 0 when no line applies */
+	char *reason; /* owned */
 };
 
 struct conf_errs {
-	struct conf_err *v;		/* owned: n entries */
+	struct conf_err *v; /* owned: n entries */
 	unsigned int n;
 	unsigned int cap;
 };

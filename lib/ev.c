@@ -74,8 +74,7 @@ static uint64_t ev_key(int fd, uint32_t gen)
 	return (uint64_t)gen << 32 | (uint32_t)fd;
 }
 
-int ev_add(struct ev_loop *l, int fd, uint32_t events, ev_fn *fn,
-	   void *data)
+int ev_add(struct ev_loop *l, int fd, uint32_t events, ev_fn *fn, void *data)
 {
 	struct epoll_event ev = { .events = events };
 	struct ev_fd *e;
@@ -90,8 +89,9 @@ int ev_add(struct ev_loop *l, int fd, uint32_t events, ev_fn *fn,
 	ev.data.u64 = ev_key(fd, ++l->gen);
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
-	*e = (struct ev_fd){ .fn = fn, .data = data, .events = events,
-			     .gen = l->gen };
+	*e = (struct ev_fd){
+		.fn = fn, .data = data, .events = events, .gen = l->gen
+	};
 	return 0;
 }
 

@@ -20,24 +20,23 @@
 #include "lib/timer.h"
 
 struct ev_loop;
-typedef void ev_fn(struct ev_loop *loop, int fd, uint32_t events,
-		   void *data);
+typedef void ev_fn(struct ev_loop *loop, int fd, uint32_t events, void *data);
 typedef void ev_hook_fn(struct ev_loop *loop, void *data);
 
 struct ev_fd {
-	ev_fn *fn;		/* borrowed; NULL = not registered */
-	void *data;		/* borrowed */
-	uint32_t events;	/* as given to epoll */
-	uint32_t gen;		/* bumped on every registration */
+	ev_fn *fn;	 /* borrowed; NULL = not registered */
+	void *data;	 /* borrowed */
+	uint32_t events; /* as given to epoll */
+	uint32_t gen;	 /* bumped on every registration */
 };
 
 struct ev_loop {
 	int epfd;
-	struct ev_fd *fds;	/* owned: indexed by fd */
-	unsigned int nfds;	/* capacity of fds */
+	struct ev_fd *fds; /* owned: indexed by fd */
+	unsigned int nfds; /* capacity of fds */
 	uint32_t gen;
 	struct timer_heap timers;
-	uint64_t now;		/* CLOCK_MONOTONIC ns, updated each wake-up */
+	uint64_t now; /* CLOCK_MONOTONIC ns, updated each wake-up */
 	bool stop;
 	ev_hook_fn *before_sleep; /* borrowed: runs before each wait */
 	void *before_sleep_data;  /* borrowed */
@@ -51,8 +50,7 @@ void ev_loop_destroy(struct ev_loop *l);
  * ev_add - watch @fd for @events (EPOLLIN, EPOLLOUT, EPOLLEXCLUSIVE, ...)
  * Returns 0 or a negative errno.
  */
-int ev_add(struct ev_loop *l, int fd, uint32_t events, ev_fn *fn,
-	   void *data);
+int ev_add(struct ev_loop *l, int fd, uint32_t events, ev_fn *fn, void *data);
 
 /* change the events of a registered @fd; 0 or a negative errno */
 int ev_mod(struct ev_loop *l, int fd, uint32_t events);

@@ -46,7 +46,7 @@ static inline void list_del_init(struct list_head *n)
 
 #define list_entry(ptr, type, member) container_of(ptr, type, member)
 
-#define list_for_each_safe(pos, tmp, head)                         \
+#define list_for_each_safe(pos, tmp, head)                       \
 	for (pos = (head)->next, tmp = pos->next; pos != (head); \
 	     pos = tmp, tmp = pos->next)
 

@@ -34,7 +34,7 @@ static char log_path[4096] = "-";
 static char log_role[64] = "poold";
 
 static const char *const log_names[] = {
-	[LOG_LEVEL_ERR] = "error",   [LOG_LEVEL_WARN] = "warn",
+	[LOG_LEVEL_ERR] = "error",     [LOG_LEVEL_WARN] = "warn",
 	[LOG_LEVEL_NOTICE] = "notice", [LOG_LEVEL_INFO] = "info",
 	[LOG_LEVEL_DEBUG] = "debug",
 };
@@ -92,8 +92,8 @@ void log_write(int level, int err, const char *fmt, ...)
 	if (log_out_fd < 0)
 		return;
 	n = log_stamp(line, room);
-	r = snprintf(line + n, room - n, " %s [%d] %s: ",
-		     log_level_name(level), (int)getpid(), log_role);
+	r = snprintf(line + n, room - n, " %s [%d] %s: ", log_level_name(level),
+		     (int)getpid(), log_role);
 	n += r > 0 ? (size_t)r : 0;
 	if (n < room) {
 		va_start(ap, fmt);

@@ -47,10 +47,10 @@ extern int log_level; /* messages above this level are dropped */
 #define pr_debug(fmt, ...) pr_level(LOG_LEVEL_DEBUG, fmt, ##__VA_ARGS__)
 
 /* @err is a negative errno; ": strerror(-err)" is appended */
-#define pr_errno(lvl, err, fmt, ...)                                        \
-	do {                                                                \
-		if (log_enabled(lvl))                                       \
-			log_write(lvl, err, pr_fmt(fmt), ##__VA_ARGS__);    \
+#define pr_errno(lvl, err, fmt, ...)                                     \
+	do {                                                             \
+		if (log_enabled(lvl))                                    \
+			log_write(lvl, err, pr_fmt(fmt), ##__VA_ARGS__); \
 	} while (0)
 #define pr_err_errno(err, fmt, ...) \
 	pr_errno(LOG_LEVEL_ERR, err, fmt, ##__VA_ARGS__)
@@ -58,11 +58,11 @@ extern int log_level; /* messages above this level are dropped */
 	pr_errno(LOG_LEVEL_WARN, err, fmt, ##__VA_ARGS__)
 
 /* at most one message a second from this call site (hot paths) */
-#define pr_level_ratelimited(lvl, err, fmt, ...)                             \
-	do {                                                                 \
-		static uint64_t log_rl_last_;                                \
-		if (log_enabled(lvl) && log_ratelimit_ok(&log_rl_last_))     \
-			log_write(lvl, err, pr_fmt(fmt), ##__VA_ARGS__);     \
+#define pr_level_ratelimited(lvl, err, fmt, ...)                         \
+	do {                                                             \
+		static uint64_t log_rl_last_;                            \
+		if (log_enabled(lvl) && log_ratelimit_ok(&log_rl_last_)) \
+			log_write(lvl, err, pr_fmt(fmt), ##__VA_ARGS__); \
 	} while (0)
 #define pr_warn_ratelimited(fmt, ...) \
 	pr_level_ratelimited(LOG_LEVEL_WARN, 0, fmt, ##__VA_ARGS__)

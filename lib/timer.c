@@ -43,8 +43,7 @@ void timer_heap_destroy(struct timer_heap *h)
 	h->cap = 0;
 }
 
-static void timer_heap_place(struct timer_heap *h, struct timer *t,
-			     uint32_t i)
+static void timer_heap_place(struct timer_heap *h, struct timer *t, uint32_t i)
 {
 	h->v[i] = t;
 	t->idx = i;

@@ -20,15 +20,15 @@ struct timer;
 typedef void timer_fn(struct timer *t);
 
 struct timer {
-	uint64_t deadline;	/* CLOCK_MONOTONIC ns */
-	uint32_t idx;		/* position in the heap; TIMER_IDLE when not armed */
-	timer_fn *fn;		/* borrowed: called when the deadline passes */
+	uint64_t deadline; /* CLOCK_MONOTONIC ns */
+	uint32_t idx;	   /* position in the heap; TIMER_IDLE when not armed */
+	timer_fn *fn;	   /* borrowed: called when the deadline passes */
 };
 
 #define TIMER_IDLE UINT32_MAX
 
 struct timer_heap {
-	struct timer **v;	/* owned array of borrowed timers */
+	struct timer **v; /* owned array of borrowed timers */
 	uint32_t n;
 	uint32_t cap;
 };

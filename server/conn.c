@@ -41,10 +41,10 @@
 #include "server/builtin.h"
 #include "server/worker.h"
 
-#define SRV_CONN_IN_MIN 4096	/* initial and shrunk input buffer */
-#define SRV_CONN_BODY_MIN 512	/* initial response body buffer */
+#define SRV_CONN_IN_MIN 4096	   /* initial and shrunk input buffer */
+#define SRV_CONN_BODY_MIN 512	   /* initial response body buffer */
 #define SRV_CONN_CHUNK_SLACK 16384 /* framing in flight for chunked bodies */
-#define SRV_CONN_LINGER_MS 2000	/* lingering close: read and drop this long */
+#define SRV_CONN_LINGER_MS 2000 /* lingering close: read and drop this long */
 #define SRV_CONN_DRAIN_IDLE_MS 1000 /* idle grace when the worker drains */
 
 static void srv_conn_on_io(struct ev_loop *l, int fd, uint32_t events,
@@ -351,7 +351,8 @@ static int srv_conn_flush(struct srv_conn *c)
 		while (c->iovpos < c->iovcnt) {
 			k = c->iovpos;
 			if ((size_t)n < c->iov[k].iov_len) {
-				c->iov[k].iov_base = (char *)c->iov[k].iov_base + n;
+				c->iov[k].iov_base =
+					(char *)c->iov[k].iov_base + n;
 				c->iov[k].iov_len -= (size_t)n;
 				break;
 			}
@@ -359,7 +360,8 @@ static int srv_conn_flush(struct srv_conn *c)
 			c->iovpos++;
 		}
 		/* progress: the write timeout restarts */
-		srv_conn_arm(c, srv_conn_ms(c, c->w->conf->limits.write_timeout_ms));
+		srv_conn_arm(
+			c, srv_conn_ms(c, c->w->conf->limits.write_timeout_ms));
 	}
 	return 1;
 }
@@ -391,7 +393,8 @@ static void srv_conn_done(struct srv_conn *c)
 		srv_conn_close(c);
 		return;
 	}
-	srv_conn_arm(c, srv_conn_ms(c, c->w->conf->limits.keepalive_timeout_ms));
+	srv_conn_arm(c,
+		     srv_conn_ms(c, c->w->conf->limits.keepalive_timeout_ms));
 	if (srv_worker_is_draining(c->w))
 		srv_conn_drain(c);
 }

@@ -33,40 +33,40 @@
 struct srv_worker;
 
 enum srv_conn_state {
-	SRV_CONN_HEAD,		/* reading a request head */
-	SRV_CONN_BODY,		/* reading its body */
-	SRV_CONN_WRITE,		/* sending a response */
-	SRV_CONN_IDLE,		/* keep-alive, waiting for the next request */
-	SRV_CONN_LINGER,	/* write side shut, draining input, then close */
-	SRV_CONN_CLOSED,	/* on the worker's dead list */
+	SRV_CONN_HEAD,	 /* reading a request head */
+	SRV_CONN_BODY,	 /* reading its body */
+	SRV_CONN_WRITE,	 /* sending a response */
+	SRV_CONN_IDLE,	 /* keep-alive, waiting for the next request */
+	SRV_CONN_LINGER, /* write side shut, draining input, then close */
+	SRV_CONN_CLOSED, /* on the worker's dead list */
 };
 
 struct srv_conn {
-	struct srv_worker *w;		/* borrowed */
-	struct list_head node;		/* in w->conns or w->dead */
+	struct srv_worker *w;  /* borrowed */
+	struct list_head node; /* in w->conns or w->dead */
 	int fd;
 	enum srv_conn_state state;
-	bool status_only;		/* accepted on status_listen */
-	bool keep_alive;		/* of the response being written */
-	bool sent_continue;		/* 100 Continue sent for this request */
-	bool peer_eof;			/* the client shut its write side */
+	bool status_only;   /* accepted on status_listen */
+	bool keep_alive;    /* of the response being written */
+	bool sent_continue; /* 100 Continue sent for this request */
+	bool peer_eof;	    /* the client shut its write side */
 
-	char *in;			/* owned: received bytes */
+	char *in; /* owned: received bytes */
 	size_t in_len;
 	size_t in_cap;
 	struct srv_http_parser parser;
 	struct srv_http_request req;
-	size_t head_len;		/* of the current request, once parsed */
+	size_t head_len; /* of the current request, once parsed */
 	struct srv_http_chunked chunked;
-	size_t body_len;		/* decoded body bytes after the head */
-	uint64_t deadline;		/* of the current head or body */
+	size_t body_len;   /* decoded body bytes after the head */
+	uint64_t deadline; /* of the current head or body */
 
-	char head[SRV_HTTP_HEAD_MAX];	/* response head */
-	char *body;			/* owned: response body */
+	char head[SRV_HTTP_HEAD_MAX]; /* response head */
+	char *body;		      /* owned: response body */
 	size_t body_cap;
 	struct iovec iov[2];
-	unsigned int iovcnt;		/* entries of iov in use */
-	unsigned int iovpos;		/* the first not completely sent */
+	unsigned int iovcnt; /* entries of iov in use */
+	unsigned int iovpos; /* the first not completely sent */
 
 	struct timer timer;
 };

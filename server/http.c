@@ -47,7 +47,8 @@ static int srv_http_find(int status)
 {
 	unsigned int i;
 
-	for (i = 0; i < sizeof(srv_http_statuses) / sizeof(srv_http_statuses[0]);
+	for (i = 0;
+	     i < sizeof(srv_http_statuses) / sizeof(srv_http_statuses[0]);
 	     i++) {
 		if (srv_http_statuses[i].status == status)
 			return (int)i;
@@ -107,7 +108,8 @@ size_t srv_http_head(const struct srv_http_resp *r, char *buf)
 		     r->extra ? r->extra : "");
 	if (n < 0)
 		return 0;
-	return (size_t)n < SRV_HTTP_HEAD_MAX ? (size_t)n : SRV_HTTP_HEAD_MAX - 1;
+	return (size_t)n < SRV_HTTP_HEAD_MAX ? (size_t)n :
+					       SRV_HTTP_HEAD_MAX - 1;
 }
 
 /* append @s JSON-escaped; stop (whole escapes only) before @end */

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SRV_HTTP_HEAD_MAX 1024	/* room for a response head */
+#define SRV_HTTP_HEAD_MAX 1024 /* room for a response head */
 
 /* the reason phrase of @status ("Not Found"), "Unknown" if none */
 const char *srv_http_reason(int status);
@@ -34,8 +34,8 @@ struct srv_http_resp {
 	const char *content_type; /* borrowed; NULL = no body type */
 	uint64_t content_length;
 	bool keep_alive;
-	bool head_only;		/* HEAD: send headers, no body */
-	const char *extra;	/* borrowed: more header lines, each ending
+	bool head_only;	   /* HEAD: send headers, no body */
+	const char *extra; /* borrowed: more header lines, each ending
 				 * "\r\n" (Allow, Retry-After, Link), or NULL */
 };
 

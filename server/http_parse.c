@@ -292,6 +292,21 @@ static void srv_http_split_query(struct srv_http_request *req, const char *s,
 	}
 }
 
+/*
+ * host [ ":" port ], checked only as far as its characters go; userinfo
+ * ('@') and an empty host before a port are refused.
+ */
+static bool srv_http_is_authority(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!srv_http_is(s[i], SRV_HTTP_C_AUTH))
+			return false;
+	}
+	return !n || s[0] != ':';
+}
+
 /* absolute-form: "http://" authority [ path ] [ "?" query ] */
 static int srv_http_parse_absolute(struct srv_http_request *req, const char *t,
 				   size_t n)
@@ -304,12 +319,10 @@ static int srv_http_parse_absolute(struct srv_http_request *req, const char *t,
 		a = 8;
 	else
 		return 400;
-	for (i = a; i < n && t[i] != '/' && t[i] != '?'; i++) {
-		if (!srv_http_is(t[i], SRV_HTTP_C_AUTH))
-			return 400; /* userinfo ('@') included */
-	}
-	if (i == a || t[a] == ':')
-		return 400; /* no host */
+	for (i = a; i < n && t[i] != '/' && t[i] != '?'; i++)
+		;
+	if (i == a || !srv_http_is_authority(t + a, i - a))
+		return 400;
 	if (i < n && t[i] == '/') {
 		srv_http_split_query(req, t + i, n - i);
 		return 0;
@@ -374,7 +387,8 @@ static int srv_http_on_host(struct srv_http_fstate *fs,
 {
 	struct srv_http_request *req = fs->req;
 
-	if (fs->nhost++)
+	/* RFC 9112 §3.2: repeated or invalid -> 400; empty is allowed */
+	if (fs->nhost++ || !srv_http_is_authority(h->value, h->value_len))
 		return 400;
 	req->host = h->value;
 	req->host_len = h->value_len;

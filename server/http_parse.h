@@ -22,11 +22,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SRV_HTTP_MAX_HEADERS 64	/* more header fields -> 431 */
-#define SRV_HTTP_MAX_METHOD 32	/* a longer method token -> 400 (501 is not ours to say) */
+#define SRV_HTTP_MAX_HEADERS 64 /* more header fields -> 431 */
+#define SRV_HTTP_MAX_METHOD \
+	32 /* a longer method token -> 400 (501 is not ours to say) */
 
 enum srv_http_method {
-	SRV_HTTP_OTHER = 0,	/* any other valid token, kept in method/method_len */
+	SRV_HTTP_OTHER =
+		0, /* any other valid token, kept in method/method_len */
 	SRV_HTTP_GET,
 	SRV_HTTP_HEAD,
 	SRV_HTTP_POST,
@@ -37,47 +39,47 @@ enum srv_http_method {
 };
 
 struct srv_http_header {
-	const char *name;	/* borrowed; as received, compare case-insensitively */
+	const char *name; /* borrowed; as received, compare case-insensitively */
 	size_t name_len;
-	const char *value;	/* borrowed; leading and trailing OWS removed */
+	const char *value; /* borrowed; leading and trailing OWS removed */
 	size_t value_len;
 };
 
 struct srv_http_request {
 	enum srv_http_method method;
-	const char *method_str;	/* borrowed */
+	const char *method_str; /* borrowed */
 	size_t method_len;
-	const char *target;	/* borrowed: the request-target as received */
+	const char *target; /* borrowed: the request-target as received */
 	size_t target_len;
-	const char *path;	/* borrowed: raw (not decoded) path, starts with '/';
+	const char *path; /* borrowed: raw (not decoded) path, starts with '/';
 				 * for absolute-form, the path part of the URI;
 				 * for asterisk-form (OPTIONS *), "*" */
 	size_t path_len;
-	const char *query;	/* borrowed: raw query after '?', NULL if no '?' */
+	const char *query; /* borrowed: raw query after '?', NULL if no '?' */
 	size_t query_len;
-	int minor_version;	/* 0 = HTTP/1.0, 1 = HTTP/1.1 */
+	int minor_version; /* 0 = HTTP/1.0, 1 = HTTP/1.1 */
 
 	struct srv_http_header headers[SRV_HTTP_MAX_HEADERS];
 	unsigned int nheaders;
 
 	/* derived from the header fields */
-	bool keep_alive;	/* 1.1 unless "Connection: close"; 1.0 only with
+	bool keep_alive;      /* 1.1 unless "Connection: close"; 1.0 only with
 				 * "Connection: keep-alive" */
-	bool chunked;		/* Transfer-Encoding: chunked */
-	bool expect_continue;	/* Expect: 100-continue */
+	bool chunked;	      /* Transfer-Encoding: chunked */
+	bool expect_continue; /* Expect: 100-continue */
 	bool has_content_length;
-	uint64_t content_length; /* when has_content_length */
+	uint64_t content_length;  /* when has_content_length */
 	const char *content_type; /* borrowed: value of Content-Type, or NULL */
 	size_t content_type_len;
-	const char *host;	/* borrowed: value of Host, or NULL (1.0 only) */
+	const char *host; /* borrowed: value of Host, or NULL (1.0 only) */
 	size_t host_len;
 
-	size_t head_len;	/* bytes of request line + fields + empty line */
+	size_t head_len; /* bytes of request line + fields + empty line */
 };
 
 /* incremental state for one request head */
 struct srv_http_parser {
-	size_t scanned;		/* bytes already searched for the end of the head */
+	size_t scanned; /* bytes already searched for the end of the head */
 };
 
 void srv_http_parser_init(struct srv_http_parser *p);
@@ -108,12 +110,12 @@ const char *srv_http_header_find(const struct srv_http_request *req,
 
 /* incremental state for a chunked request body */
 struct srv_http_chunked {
-	int state;		/* private */
-	uint64_t chunk_left;	/* private: bytes left in the current chunk */
-	uint64_t total;		/* decoded body bytes so far */
-	uint64_t max_body;	/* a body longer than this -> -EMSGSIZE */
-	unsigned int digits;	/* private */
-	size_t line_len;	/* private: bytes of the current size/trailer line */
+	int state;	     /* private */
+	uint64_t chunk_left; /* private: bytes left in the current chunk */
+	uint64_t total;	     /* decoded body bytes so far */
+	uint64_t max_body;   /* a body longer than this -> -EMSGSIZE */
+	unsigned int digits; /* private */
+	size_t line_len; /* private: bytes of the current size/trailer line */
 };
 
 void srv_http_chunked_init(struct srv_http_chunked *d, uint64_t max_body);
@@ -138,7 +140,7 @@ ssize_t srv_http_chunked_decode(struct srv_http_chunked *d, char *buf,
 
 /* a decoded string, pointing into the caller's output buffer */
 struct srv_http_str {
-	const char *p;		/* borrowed */
+	const char *p; /* borrowed */
 	size_t len;
 };
 

@@ -119,7 +119,8 @@ int srv_listen_open(struct srv_listener *l, const struct conf_listen *cl,
 		goto err_log;
 	}
 	err = srv_listen_setopts(fd, cl);
-	if (!err && bind(fd, (const struct sockaddr *)&cl->addr, cl->addrlen) < 0)
+	if (!err &&
+	    bind(fd, (const struct sockaddr *)&cl->addr, cl->addrlen) < 0)
 		err = -errno;
 	if (!err && listen(fd, backlog) < 0)
 		err = -errno;
@@ -160,7 +161,8 @@ void srv_listen_name(const struct srv_listener *l, char *buf, unsigned int size)
 	if (cl->family == AF_UNIX) {
 		snprintf(buf, size, "unix:%s", cl->path);
 	} else if (cl->family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)&cl->addr)->sin_addr,
+		inet_ntop(AF_INET,
+			  &((const struct sockaddr_in *)&cl->addr)->sin_addr,
 			  host, sizeof(host));
 		snprintf(buf, size, "%s:%u", host, l->port);
 	} else {

@@ -15,10 +15,10 @@ struct conf_listen;
 
 struct srv_listener {
 	int fd;
-	bool status;			/* the status_listen address */
-	const struct conf_listen *cl;	/* borrowed from the cycle's conf */
-	uint16_t port;			/* the port actually bound */
-	int backlog;			/* effective: min(backlog, somaxconn) */
+	bool status;		      /* the status_listen address */
+	const struct conf_listen *cl; /* borrowed from the cycle's conf */
+	uint16_t port;		      /* the port actually bound */
+	int backlog;		      /* effective: min(backlog, somaxconn) */
 };
 
 /**
@@ -39,6 +39,7 @@ int srv_listen_open(struct srv_listener *l, const struct conf_listen *cl,
 void srv_listen_close(struct srv_listener *l, bool unlink_path);
 
 /* "127.0.0.1:8080", "[::1]:8080" or "unix:/path" with the bound port */
-void srv_listen_name(const struct srv_listener *l, char *buf, unsigned int size);
+void srv_listen_name(const struct srv_listener *l, char *buf,
+		     unsigned int size);
 
 #endif /* SERVER_LISTEN_H */

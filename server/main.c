@@ -72,7 +72,8 @@ static int srv_main_load(struct conf *c, const char *path)
 	if (err) {
 		srv_main_print_errors(&errs);
 		if (!errs.n)
-			fprintf(stderr, "poold: %s: %s\n", path, strerror(-err));
+			fprintf(stderr, "poold: %s: %s\n", path,
+				strerror(-err));
 	}
 	conf_errs_destroy(&errs);
 	return err ? 1 : 0;
@@ -88,13 +89,15 @@ static int srv_main_signal(const struct conf *c, const char *word)
 			break;
 	}
 	if (i == ARRAY_SIZE(srv_main_signals)) {
-		fprintf(stderr, "poold: unknown signal \"%s\" for -s (use stop, halt, reload or reopen)\n",
+		fprintf(stderr,
+			"poold: unknown signal \"%s\" for -s (use stop, halt, reload or reopen)\n",
 			word);
 		return 1;
 	}
 	pid = srv_pidfile_running(c->pidfile);
 	if (pid == -ESRCH) {
-		fprintf(stderr, "poold: no running master (pidfile \"%s\" is not locked)\n",
+		fprintf(stderr,
+			"poold: no running master (pidfile \"%s\" is not locked)\n",
 			c->pidfile);
 		return 1;
 	}
@@ -104,7 +107,8 @@ static int srv_main_signal(const struct conf *c, const char *word)
 		return 1;
 	}
 	if (kill(pid, srv_main_signals[i].sig) < 0) {
-		fprintf(stderr, "poold: could not signal the master (pid %d): %s\n",
+		fprintf(stderr,
+			"poold: could not signal the master (pid %d): %s\n",
 			(int)pid, strerror(errno));
 		return 1;
 	}
@@ -144,7 +148,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "poold: unexpected argument \"%s\"\n", argv[optind]);
+		fprintf(stderr, "poold: unexpected argument \"%s\"\n",
+			argv[optind]);
 		srv_main_usage(stderr);
 		return 1;
 	}
@@ -155,7 +160,8 @@ int main(int argc, char **argv)
 		return 2;
 	rc = srv_main_load(c, path);
 	if (!rc && test)
-		printf("poold: configuration file %s test is successful\n", c->path);
+		printf("poold: configuration file %s test is successful\n",
+		       c->path);
 	if (rc || test || sigword) {
 		if (!rc && sigword)
 			rc = srv_main_signal(c, sigword);

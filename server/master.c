@@ -55,40 +55,40 @@
 #define SRV_MASTER_TICK_MS 100
 #define SRV_MASTER_CRASH_WINDOW_NS (1 * CLOCK_NS_PER_S)
 #define SRV_MASTER_BACKOFF_MAX_MS 5000
-#define SRV_MASTER_HALT_KILL_MS 5000	/* fast stop: SIGKILL after this */
+#define SRV_MASTER_HALT_KILL_MS 5000 /* fast stop: SIGKILL after this */
 
 enum srv_master_state {
 	SRV_MASTER_RUNNING,
-	SRV_MASTER_STOPPING,	/* graceful: grace, then drain */
-	SRV_MASTER_HALTING,	/* fast: SIGQUIT sent */
+	SRV_MASTER_STOPPING, /* graceful: grace, then drain */
+	SRV_MASTER_HALTING,  /* fast: SIGQUIT sent */
 };
 
 struct srv_child {
-	pid_t pid;		/* 0 = free slot */
+	pid_t pid; /* 0 = free slot */
 	uint32_t generation;
-	uint64_t started;	/* CLOCK_MONOTONIC ns */
-	bool retiring;		/* told to stop (TTOU, stop) */
+	uint64_t started; /* CLOCK_MONOTONIC ns */
+	bool retiring;	  /* told to stop (TTOU, stop) */
 };
 
 struct srv_master {
-	struct conf *conf;		/* owned */
-	struct srv_listener *ls;	/* owned: nls listeners */
+	struct conf *conf;	 /* owned */
+	struct srv_listener *ls; /* owned: nls listeners */
 	unsigned int nls;
 	int pidfd;
 	int sfd;
 	int tfd;
 	struct ev_loop loop;
 
-	struct srv_child *kids;		/* owned: nkids slots */
+	struct srv_child *kids; /* owned: nkids slots */
 	unsigned int nkids;
-	unsigned int target;		/* workers wanted */
+	unsigned int target; /* workers wanted */
 	uint32_t generation;
-	bool gen_fatal;			/* a worker of it exited 2 */
+	bool gen_fatal; /* a worker of it exited 2 */
 
 	enum srv_master_state state;
-	uint64_t term_at;		/* when to SIGTERM the workers (stop) */
+	uint64_t term_at; /* when to SIGTERM the workers (stop) */
 	bool term_sent;
-	uint64_t kill_at;		/* when to SIGKILL what is left */
+	uint64_t kill_at; /* when to SIGKILL what is left */
 	unsigned int crash_streak;
 	uint64_t respawn_at;
 	int exit_status;
@@ -113,7 +113,8 @@ static void srv_master_rlimit(const struct conf *conf)
 	want = conf->rlimit_nofile ? (rlim_t)conf->rlimit_nofile : rl.rlim_max;
 	if (want > rl.rlim_max && geteuid() != 0) {
 		pr_warn("rlimit_nofile %llu is above the hard limit %llu; using %llu",
-			(unsigned long long)want, (unsigned long long)rl.rlim_max,
+			(unsigned long long)want,
+			(unsigned long long)rl.rlim_max,
 			(unsigned long long)rl.rlim_max);
 		want = rl.rlim_max;
 	}
@@ -246,8 +247,8 @@ static int srv_master_spawn(struct srv_master *m)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		srv_worker_main(m->conf, m->ls, m->nls, i, m->generation,
-				self, close_fds, ARRAY_SIZE(close_fds));
+		srv_worker_main(m->conf, m->ls, m->nls, i, m->generation, self,
+				close_fds, ARRAY_SIZE(close_fds));
 	}
 	m->kids[i] = (struct srv_child){ .pid = pid,
 					 .generation = m->generation,
@@ -268,8 +269,9 @@ static void srv_master_fill(struct srv_master *m)
 		err = srv_master_spawn(m);
 		if (err) {
 			pr_err_errno(err, "could not start a worker");
-			m->respawn_at = clock_mono_ns() +
-					SRV_MASTER_BACKOFF_MAX_MS * CLOCK_NS_PER_MS;
+			m->respawn_at =
+				clock_mono_ns() +
+				SRV_MASTER_BACKOFF_MAX_MS * CLOCK_NS_PER_MS;
 			return;
 		}
 	}
@@ -434,7 +436,8 @@ static void srv_master_on_signal(struct ev_loop *l, int fd, uint32_t events,
 			srv_master_stop(m, (int)si.ssi_signo);
 			break;
 		case SIGHUP:
-			pr_notice("reload (SIGHUP) is not supported yet: the configuration is unchanged");
+			pr_notice(
+				"reload (SIGHUP) is not supported yet: the configuration is unchanged");
 			break;
 		case SIGUSR1:
 			srv_master_reopen(m);
@@ -482,8 +485,8 @@ static void srv_master_on_tick(struct ev_loop *l, int fd, uint32_t events,
 
 static int srv_master_signals(struct srv_master *m)
 {
-	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP,
-				    SIGUSR1, SIGTTIN, SIGTTOU };
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT,  SIGQUIT,
+				    SIGHUP,  SIGUSR1, SIGTTIN, SIGTTOU };
 	struct sigaction sa = { .sa_handler = SIG_IGN };
 	sigset_t set;
 	unsigned int i;
@@ -581,8 +584,9 @@ static void srv_master_destroy(struct srv_master *m)
 
 int srv_master_run(struct conf *conf, bool foreground)
 {
-	struct srv_master m = { .conf = conf, .pidfd = -1, .sfd = -1,
-				.tfd = -1, .generation = 1 };
+	struct srv_master m = {
+		.conf = conf, .pidfd = -1, .sfd = -1, .tfd = -1, .generation = 1
+	};
 	int status;
 
 	log_set_role("master");
@@ -603,7 +607,8 @@ int srv_master_run(struct conf *conf, bool foreground)
 	if (status < 0)
 		pr_err_errno(status, "event loop failed");
 	status = m.exit_status;
-	srv_master_destroy(&m);
+	/* logged before the pidfile goes: its removal says "stopped" */
 	pr_notice("poold stopped");
+	srv_master_destroy(&m);
 	return status;
 }

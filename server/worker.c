@@ -45,8 +45,8 @@
 #include "server/conn.h"
 #include "server/listen.h"
 
-#define SRV_WORKER_READD_EVERY 16	/* accepts between listener re-adds */
-#define SRV_WORKER_ACCEPT_BATCH 64	/* accepts per wake-up at most */
+#define SRV_WORKER_READD_EVERY 16  /* accepts between listener re-adds */
+#define SRV_WORKER_ACCEPT_BATCH 64 /* accepts per wake-up at most */
 #define SRV_WORKER_EMFILE_PAUSE_MS 100
 
 static void srv_worker_on_accept(struct ev_loop *l, int fd, uint32_t events,
@@ -80,7 +80,8 @@ void srv_worker_resume_accept(struct srv_worker *w)
 		err = ev_add(&w->loop, w->ls[i].fd, EPOLLIN | EPOLLEXCLUSIVE,
 			     srv_worker_on_accept, &w->ls[i]);
 		if (err)
-			pr_warn_errno_ratelimited(err, "could not watch a listener");
+			pr_warn_errno_ratelimited(err,
+						  "could not watch a listener");
 	}
 	w->accepting = true;
 	w->accepts = 0;
@@ -103,7 +104,8 @@ static int srv_worker_accept_one(struct srv_worker *w,
 	if (fd >= 0) {
 		err = srv_conn_open(w, fd, ls->status);
 		if (err)
-			pr_warn_errno_ratelimited(err, "could not set up a connection");
+			pr_warn_errno_ratelimited(
+				err, "could not set up a connection");
 		return 1;
 	}
 	err = -errno;
@@ -118,11 +120,13 @@ static int srv_worker_accept_one(struct srv_worker *w,
 	case -ENFILE:
 	case -ENOBUFS:
 	case -ENOMEM:
-		pr_warn_errno_ratelimited(err, "accept failed; pausing accepts for %d ms",
-					  SRV_WORKER_EMFILE_PAUSE_MS);
+		pr_warn_errno_ratelimited(
+			err, "accept failed; pausing accepts for %d ms",
+			SRV_WORKER_EMFILE_PAUSE_MS);
 		srv_worker_pause_accept(w);
 		timer_arm(&w->loop.timers, &w->accept_retry,
-			  w->loop.now + SRV_WORKER_EMFILE_PAUSE_MS * CLOCK_NS_PER_MS);
+			  w->loop.now +
+				  SRV_WORKER_EMFILE_PAUSE_MS * CLOCK_NS_PER_MS);
 		return -1;
 	default:
 		pr_warn_errno_ratelimited(err, "accept failed");
@@ -285,9 +289,13 @@ void srv_worker_main(const struct conf *conf, struct srv_listener *ls,
 		     pid_t master_pid, const int *close_fds,
 		     unsigned int nclose)
 {
-	struct srv_worker w = { .conf = conf, .ls = ls, .nls = nls,
-				.index = index, .generation = generation,
-				.master_pid = master_pid, .sfd = -1 };
+	struct srv_worker w = { .conf = conf,
+				.ls = ls,
+				.nls = nls,
+				.index = index,
+				.generation = generation,
+				.master_pid = master_pid,
+				.sfd = -1 };
 	char role[32];
 	unsigned int i;
 	int err;
@@ -299,8 +307,7 @@ void srv_worker_main(const struct conf *conf, struct srv_listener *ls,
 			close(close_fds[i]);
 	}
 	/* die with the master; then make sure it did not die already */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
-	    getppid() != w.master_pid) {
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != w.master_pid) {
 		pr_err("the master is gone; exiting");
 		exit(SRV_WORKER_EXIT_FATAL);
 	}

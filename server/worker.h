@@ -27,22 +27,22 @@ struct srv_listener;
 #define SRV_WORKER_EXIT_FATAL 2
 
 struct srv_worker {
-	const struct conf *conf;	/* borrowed: the generation's config */
-	struct srv_listener *ls;	/* borrowed from the master */
+	const struct conf *conf; /* borrowed: the generation's config */
+	struct srv_listener *ls; /* borrowed from the master */
 	unsigned int nls;
-	unsigned int index;		/* worker number, for logs */
+	unsigned int index; /* worker number, for logs */
 	uint32_t generation;
 	pid_t master_pid;
 
 	struct ev_loop loop;
-	int sfd;			/* signalfd: SIGTERM, SIGQUIT, SIGUSR1 */
-	struct list_head conns;		/* every open connection */
-	struct list_head dead;		/* closed, freed before the next wait */
+	int sfd;		/* signalfd: SIGTERM, SIGQUIT, SIGUSR1 */
+	struct list_head conns; /* every open connection */
+	struct list_head dead;	/* closed, freed before the next wait */
 	unsigned int nconns;
-	bool accepting;			/* listeners registered in epoll */
-	bool draining;			/* SIGTERM received */
-	unsigned int accepts;		/* since the listeners were last re-added */
-	struct timer accept_retry;	/* after EMFILE/ENFILE */
+	bool accepting;		   /* listeners registered in epoll */
+	bool draining;		   /* SIGTERM received */
+	unsigned int accepts;	   /* since the listeners were last re-added */
+	struct timer accept_retry; /* after EMFILE/ENFILE */
 };
 
 /**
@@ -58,8 +58,7 @@ struct srv_worker {
 void srv_worker_main(const struct conf *conf, struct srv_listener *ls,
 		     unsigned int nls, unsigned int index, uint32_t generation,
 		     pid_t master_pid, const int *close_fds,
-		     unsigned int nclose)
-	__attribute__((noreturn));
+		     unsigned int nclose) __attribute__((noreturn));
 
 /* stop accepting for a while (EMFILE) or for good (drain) */
 void srv_worker_pause_accept(struct srv_worker *w);

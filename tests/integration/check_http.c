@@ -53,8 +53,8 @@ START_TEST(test_http_pipelined)
 
 	h_boot(&srv, 2, "");
 	for (i = 0; i < 20; i++)
-		strcat(req, i % 2 ? "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
-				  : "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+		strcat(req, i % 2 ? "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n" :
+				    "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
 	fd = h_connect(srv.port);
 	h_sends(fd, req); /* one write */
 	for (i = 0; i < 20; i++) {
@@ -92,7 +92,8 @@ START_TEST(test_http_10_keepalive)
 	close(fd);
 	/* 1.1 with Connection: close */
 	fd = h_connect(srv.port);
-	h_sends(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	h_sends(fd,
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 	ck_assert_int_eq(h_read_resp(fd, &r), 0);
 	ck_assert(!r.keep_alive);
 	ck_assert(h_wait_eof(fd, 5000));
@@ -105,23 +106,38 @@ START_TEST(test_http_errors_close)
 {
 	char big[4096];
 
-	h_boot(&srv, 1, "limits = { max_header_bytes = 1024; max_body_bytes = 16; };");
+	h_boot(&srv, 1,
+	       "limits = { max_header_bytes = 1024; max_body_bytes = 16; };");
 	expect_close("GET /healthz HTTP/1.1\r\n\r\n", 400); /* no Host */
-	expect_close("GET /healthz HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400);
-	expect_close("GET /healthz HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n", 400);
+	expect_close("GET /healthz HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",
+		     400);
+	expect_close("GET /healthz HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n",
+		     400);
 	expect_close("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
-		     "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400);
+		     "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		     400);
 	expect_close("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
-		     "Content-Length: 4\r\n\r\nabcd", 400);
-	expect_close("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-		     "\r\nzz\r\n", 400);
+		     "Content-Length: 4\r\n\r\nabcd",
+		     400);
+	expect_close(
+		"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+		"\r\nzz\r\n",
+		400);
 	expect_close("GET /a\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 400);
 	expect_close("GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n", 505);
-	expect_close("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501);
-	expect_close("GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: magic\r\n\r\n", 417);
-	expect_close("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n", 413);
-	expect_close("POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-		     "\r\n20\r\n0123456789abcdef0123456789abcdef\r\n0\r\n\r\n", 413);
+	expect_close(
+		"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+		501);
+	expect_close(
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: magic\r\n\r\n",
+		417);
+	expect_close(
+		"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n",
+		413);
+	expect_close(
+		"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+		"\r\n20\r\n0123456789abcdef0123456789abcdef\r\n0\r\n\r\n",
+		413);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	memcpy(big, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ", 39);
@@ -181,7 +197,8 @@ START_TEST(test_http_body_timeout)
 
 	h_boot(&srv, 1, "limits = { body_timeout_ms = 300; };");
 	fd = h_connect(srv.port);
-	h_sends(fd, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+	h_sends(fd,
+		"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
 	ck_assert_int_eq(h_read_resp(fd, &r), 0);
 	ck_assert_int_eq(r.status, 408);
 	ck_assert(h_wait_eof(fd, 5000));
@@ -287,17 +304,19 @@ START_TEST(test_http_chunked_then_pipelined)
 
 	h_boot(&srv, 1, "");
 	fd = h_connect(srv.port);
-	h_sends(fd, "POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-		    "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: v\r\n\r\n"
-		    "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+	h_sends(fd,
+		"POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: v\r\n\r\n"
+		"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
 	ck_assert_int_eq(h_read_resp(fd, &r), 0);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_int_eq(h_read_resp(fd, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	/* the same, one byte at a time */
 	{
-		const char *s = "POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-				"3\r\nabc\r\n0\r\n\r\n";
+		const char *s =
+			"POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+			"3\r\nabc\r\n0\r\n\r\n";
 		for (; *s; s++) {
 			h_send(fd, s, 1);
 			usleep(1000);

@@ -70,7 +70,8 @@ START_TEST(test_process_not_found_json)
 	ck_assert_int_eq(h_get(srv.port, "/nope", &r), 404);
 	ck_assert_str_eq(h_header(&r, "Content-Type", v, sizeof(v)),
 			 "application/json");
-	ck_assert_ptr_nonnull(strstr(r.body, "{\"error\":{\"code\":\"not_found\""));
+	ck_assert_ptr_nonnull(
+		strstr(r.body, "{\"error\":{\"code\":\"not_found\""));
 	ck_assert_int_eq(h_get(srv.port, "/healthz/x", &r), 404);
 	ck_assert_int_eq(h_get(srv.port, "/health%7A", &r), 200);
 	ck_assert_int_eq(h_get(srv.port, "/healthz%00", &r), 400);
@@ -86,7 +87,8 @@ START_TEST(test_process_method_not_allowed)
 
 	h_boot(&srv, 1, "");
 	fd = h_connect(srv.port);
-	h_sends(fd, "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+	h_sends(fd,
+		"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
 	ck_assert_int_eq(h_read_resp(fd, &r), 0);
 	ck_assert_int_eq(r.status, 405);
 	ck_assert_str_eq(h_header(&r, "Allow", v, sizeof(v)), "GET, HEAD");
@@ -162,7 +164,9 @@ START_TEST(test_process_config_test)
 	ck_assert_ptr_nonnull(strstr(out, "test is successful"));
 
 	snprintf(bad, sizeof(bad), "%s/bad.conf", srv.dir);
-	h_write_file(bad, "workers = 2;\nbogus = 1;\nlimits = { max_connections = \"x\"; };\n");
+	h_write_file(
+		bad,
+		"workers = 2;\nbogus = 1;\nlimits = { max_connections = \"x\"; };\n");
 	snprintf(cmd, sizeof(cmd), "%s -t -c %s 2>&1", h_bin(), bad);
 	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 1);
 	snprintf(cmd, sizeof(cmd), "%s:2: unknown key \"bogus\"", bad);
@@ -178,7 +182,8 @@ START_TEST(test_process_config_test)
 
 	/* -t creates nothing */
 	ck_assert_int_eq(access(srv.pidfile, F_OK), -1);
-	snprintf(cmd, sizeof(cmd), "%s -t -c %s/missing.conf 2>&1", h_bin(), srv.dir);
+	snprintf(cmd, sizeof(cmd), "%s -t -c %s/missing.conf 2>&1", h_bin(),
+		 srv.dir);
 	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 1);
 	ck_assert_msg(strstr(out, "No such file"), "got: %s", out);
 }
@@ -197,7 +202,8 @@ START_TEST(test_process_signal_command)
 	h_start(&srv);
 	snprintf(cmd, sizeof(cmd), "%s -s bogus -c %s 2>&1", h_bin(), srv.conf);
 	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 1);
-	snprintf(cmd, sizeof(cmd), "%s -s reopen -c %s 2>&1", h_bin(), srv.conf);
+	snprintf(cmd, sizeof(cmd), "%s -s reopen -c %s 2>&1", h_bin(),
+		 srv.conf);
 	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 0);
 	snprintf(cmd, sizeof(cmd), "%s -s stop -c %s 2>&1", h_bin(), srv.conf);
 	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 0);
@@ -335,9 +341,10 @@ START_TEST(test_process_bind_failure)
 	h_boot(&srv, 1, "");
 	/* another config on the same port, own pidfile: cannot bind */
 	h_setup(&other, 1, "");
-	snprintf(cmd, sizeof(cmd),
-		 "sed -i 's/127.0.0.1:[0-9]*/127.0.0.1:%d/' %s && %s -f -c %s 2>&1",
-		 srv.port, other.conf, h_bin(), other.conf);
+	snprintf(
+		cmd, sizeof(cmd),
+		"sed -i 's/127.0.0.1:[0-9]*/127.0.0.1:%d/' %s && %s -f -c %s 2>&1",
+		srv.port, other.conf, h_bin(), other.conf);
 	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 2);
 	ck_assert(h_log_has(&other, "could not listen"));
 	ck_assert_int_eq(access(other.pidfile, F_OK), -1);

@@ -113,9 +113,9 @@ void h_start(struct h_server *s)
 	while (h_now_ms() < end) {
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			s->pid = 0;
-			ck_abort_msg("poold exited at start (status %d); see %s",
-				     WIFEXITED(st) ? WEXITSTATUS(st) : -1,
-				     s->log);
+			ck_abort_msg(
+				"poold exited at start (status %d); see %s",
+				WIFEXITED(st) ? WEXITSTATUS(st) : -1, s->log);
 		}
 		if (h_healthy(s->port))
 			return;
@@ -142,8 +142,8 @@ int h_signal_wait(struct h_server *s, int sig, int timeout_ms)
 	while (h_now_ms() < end) {
 		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
 			s->pid = 0;
-			return WIFEXITED(st) ? WEXITSTATUS(st)
-					     : 128 + WTERMSIG(st);
+			return WIFEXITED(st) ? WEXITSTATUS(st) :
+					       128 + WTERMSIG(st);
 		}
 		usleep(10000);
 	}
@@ -298,9 +298,10 @@ int h_get(int port, const char *path, struct h_resp *r)
 	fd = h_connect(port);
 	if (fd < 0)
 		return -1;
-	snprintf(req, sizeof(req),
-		 "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-		 path);
+	snprintf(
+		req, sizeof(req),
+		"GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+		path);
 	if (send(fd, req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req) &&
 	    h_read_resp(fd, r) == 0)
 		st = r->status;

@@ -21,20 +21,20 @@
 #define H_BODY_MAX 65536
 
 struct h_server {
-	char dir[64];		/* temporary directory, removed at stop */
-	char conf[96];		/* its poold.conf */
+	char dir[64];  /* temporary directory, removed at stop */
+	char conf[96]; /* its poold.conf */
 	char pidfile[96];
 	char log[96];
-	int port;		/* the main listener (127.0.0.1) */
-	pid_t pid;		/* the master, while running */
+	int port;  /* the main listener (127.0.0.1) */
+	pid_t pid; /* the master, while running */
 };
 
 struct h_resp {
 	int status;
-	char head[8192];	/* status line and header fields, NUL-ended */
+	char head[8192]; /* status line and header fields, NUL-ended */
 	char body[H_BODY_MAX + 1];
 	size_t body_len;
-	bool keep_alive;	/* Connection: keep-alive */
+	bool keep_alive; /* Connection: keep-alive */
 };
 
 /* the poold binary to test ($POOLD_BIN, else ./server/poold) */

@@ -63,7 +63,8 @@ START_TEST(test_log_line_format)
 	ck_assert_msg(strstr(s, want), "got: %s", s);
 	ck_assert_ptr_null(strstr(s, "hidden"));
 	ck_assert_ptr_nonnull(strstr(s, "error ["));
-	ck_assert_ptr_nonnull(strstr(s, "could not open \"x\": No such file or directory\n"));
+	ck_assert_ptr_nonnull(
+		strstr(s, "could not open \"x\": No such file or directory\n"));
 	ck_assert(s[4] == '-' && s[10] == 'T'); /* 2026-11-24T... */
 }
 END_TEST

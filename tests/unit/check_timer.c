@@ -94,7 +94,7 @@ START_TEST(test_timer_timeout_ms)
 	ck_assert_int_eq(timer_heap_init(&h), 0);
 	ck_assert_int_eq(timer_heap_timeout_ms(&h, 0), -1);
 	timer_init(&a, on_fire);
-	timer_arm(&h, &a, 2500000); /* 2.5 ms */
+	timer_arm(&h, &a, 2500000);			   /* 2.5 ms */
 	ck_assert_int_eq(timer_heap_timeout_ms(&h, 0), 3); /* rounded up */
 	ck_assert_int_eq(timer_heap_timeout_ms(&h, 2500000), 0);
 	ck_assert_int_eq(timer_heap_timeout_ms(&h, 9000000), 0);
@@ -119,7 +119,8 @@ START_TEST(test_timer_random_ops)
 		i = (unsigned int)rand() % N;
 		if (rand() % 3)
 			ck_assert_int_eq(timer_arm(&h, &t[i],
-						   (uint64_t)(rand() % 100000)), 0);
+						   (uint64_t)(rand() % 100000)),
+					 0);
 		else
 			timer_cancel(&h, &t[i]);
 		if (k % 1000 == 0)
