@@ -329,6 +329,46 @@ START_TEST(test_http_chunked_then_pipelined)
 }
 END_TEST
 
+/*
+ * A client that pipelines requests and never reads its responses: the
+ * server's socket buffers fill, its send stops making progress, and after
+ * write_timeout_ms the connection is cut (the client sees a reset).
+ */
+START_TEST(test_http_write_timeout)
+{
+	static const char req[] = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+	long long t0 = 0, end;
+	int fd, small = 4096, cut = 0;
+	ssize_t n;
+
+	h_boot(&srv, 1, "limits = { write_timeout_ms = 500; };");
+	fd = h_connect(srv.port);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	end = h_now_ms() + 20000;
+	while (h_now_ms() < end && !cut) {
+		n = send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN) {
+			if (!t0)
+				t0 = h_now_ms(); /* both directions are full */
+			usleep(10000);
+		} else if (n < 0) {
+			cut = errno == ECONNRESET || errno == EPIPE;
+			break;
+		}
+	}
+	ck_assert_msg(cut, "the connection was not cut");
+	ck_assert_int_gt(t0, 0);
+	close(fd);
+	/* and the server goes on */
+	{
+		struct h_resp r;
+
+		ck_assert_int_eq(h_get(srv.port, "/healthz", &r), 200);
+	}
+	h_stop(&srv);
+}
+END_TEST
+
 Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -347,6 +387,7 @@ Suite *http_suite(void)
 	tcase_add_test(tc, test_http_max_connections);
 	tcase_add_test(tc, test_http_expect_continue);
 	tcase_add_test(tc, test_http_chunked_then_pipelined);
+	tcase_add_test(tc, test_http_write_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }
