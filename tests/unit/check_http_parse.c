@@ -238,7 +238,8 @@ static const struct test_http_valid test_http_valid_cases[] = {
 	{ TEST_HTTP_IN("GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
 	  .method = SRV_HTTP_GET, .method_str = "GET", .path = "/", .minor = 1,
 	  .keep_alive = true, .cl = -1, .nheaders = 1, .host = "a" },
-	{ TEST_HTTP_IN("GET /a/b?x=1&y=2 HTTP/1.1\r\nHost: example.com\r\n\r\n"),
+	{ TEST_HTTP_IN("GET /a/b?x=1&y=2 HTTP/1.1\r\nHost: example.com\r\n"
+		       "\r\n"),
 	  .method = SRV_HTTP_GET, .method_str = "GET", .path = "/a/b",
 	  .query = "x=1&y=2", .minor = 1, .keep_alive = true, .cl = -1,
 	  .nheaders = 1, .host = "example.com" },
@@ -260,12 +261,13 @@ static const struct test_http_valid test_http_valid_cases[] = {
 		  "GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n"),
 	  .method = SRV_HTTP_GET, .method_str = "GET", .path = "/", .minor = 0,
 	  .cl = -1, .nheaders = 1 },
-	{ TEST_HTTP_IN("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+	{ TEST_HTTP_IN("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n"
+		       "\r\n"),
 	  .method = SRV_HTTP_GET, .method_str = "GET", .path = "/", .minor = 1,
 	  .cl = -1, .nheaders = 2, .host = "a" },
-	{ TEST_HTTP_IN(
-		  "GET / HTTP/1.1\r\nHost: a\r\nConnection: ,foo ,\t CLOSE ,\r\n"
-		  "\r\n"),
+	{ TEST_HTTP_IN("GET / HTTP/1.1\r\nHost: a\r\n"
+		       "Connection: ,foo ,\t CLOSE ,\r\n"
+		       "\r\n"),
 	  .method = SRV_HTTP_GET, .method_str = "GET", .path = "/", .minor = 1,
 	  .cl = -1, .nheaders = 2, .host = "a" },
 	{ TEST_HTTP_IN("POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
@@ -273,9 +275,9 @@ static const struct test_http_valid test_http_valid_cases[] = {
 	  .head_len = 80, .method = SRV_HTTP_POST, .method_str = "POST",
 	  .path = "/f", .minor = 1, .keep_alive = true, .cl = 5, .nheaders = 3,
 	  .host = "a", .ctype = "application/json" },
-	{ TEST_HTTP_IN(
-		  "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-		  "\r\n5\r\nhello\r\n0\r\n\r\n"),
+	{ TEST_HTTP_IN("POST /u HTTP/1.1\r\nHost: a\r\n"
+		       "Transfer-Encoding: chunked\r\n"
+		       "\r\n5\r\nhello\r\n0\r\n\r\n"),
 	  .head_len = 57, .method = SRV_HTTP_POST, .method_str = "POST",
 	  .path = "/u", .minor = 1, .keep_alive = true, .chunked = true,
 	  .cl = -1, .nheaders = 2, .host = "a" },
@@ -316,7 +318,8 @@ static const struct test_http_valid test_http_valid_cases[] = {
 	  .minor = 1, .keep_alive = true, .cl = -1, .nheaders = 1,
 	  .host = "a" },
 	{ TEST_HTTP_IN(
-		  "PATCH /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}"),
+		  "PATCH /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n"
+		  "{}"),
 	  .head_len = 49, .method = SRV_HTTP_PATCH, .method_str = "PATCH",
 	  .path = "/x", .minor = 1, .keep_alive = true, .cl = 2, .nheaders = 2,
 	  .host = "a" },
@@ -333,7 +336,8 @@ static const struct test_http_valid test_http_valid_cases[] = {
 	  .minor = 1, .keep_alive = true, .cl = -1, .nheaders = 1,
 	  .host = "a" },
 	{ TEST_HTTP_IN(
-		  "ABCDEFGHIJKLMNOPQRSTUVWXYZ-12345 / HTTP/1.1\r\nHost: a\r\n\r\n"),
+		  "ABCDEFGHIJKLMNOPQRSTUVWXYZ-12345 / HTTP/1.1\r\nHost: a\r\n"
+		  "\r\n"),
 	  .method = SRV_HTTP_OTHER,
 	  .method_str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ-12345", .path = "/",
 	  .minor = 1, .keep_alive = true, .cl = -1, .nheaders = 1,
@@ -345,7 +349,8 @@ static const struct test_http_valid test_http_valid_cases[] = {
 	  .query = "z=1", .minor = 1, .keep_alive = true, .cl = -1,
 	  .nheaders = 1, .host = "x" },
 	{ TEST_HTTP_IN(
-		  "GET http://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n"),
+		  "GET http://example.com HTTP/1.1\r\nHost: example.com\r\n"
+		  "\r\n"),
 	  .method = SRV_HTTP_GET, .method_str = "GET", .path = "/", .minor = 1,
 	  .keep_alive = true, .cl = -1, .nheaders = 1, .host = "example.com" },
 	{ TEST_HTTP_IN("GET HTTPS://[::1]:443?x HTTP/1.0\r\n\r\n"),
@@ -369,7 +374,8 @@ static const struct test_http_valid test_http_valid_cases[] = {
 	  .keep_alive = true, .cl = -1, .nheaders = 2, .host = "a",
 	  .hname = "X-EMPTY", .hval = "" },
 	{ TEST_HTTP_IN(
-		  "GET / HTTP/1.1\r\nhOsT: a\r\nX-U: caf\xc3\xa9 \x80\xff\r\n\r\n"),
+		  "GET / HTTP/1.1\r\nhOsT: a\r\nX-U: caf\xc3\xa9 \x80\xff\r\n"
+		  "\r\n"),
 	  .method = SRV_HTTP_GET, .method_str = "GET", .path = "/", .minor = 1,
 	  .keep_alive = true, .cl = -1, .nheaders = 2, .host = "a",
 	  .hname = "x-u", .hval = "caf\xc3\xa9 \x80\xff" },
@@ -508,7 +514,8 @@ static const struct test_http_invalid test_http_invalid_cases[] = {
 		  "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n"),
 	  .status = 400 },
 	{ TEST_HTTP_IN(
-		  "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"),
+		  "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n"
+		  "\r\n"),
 	  .status = 501 },
 	{ TEST_HTTP_IN("POST / HTTP/1.1\r\nHost: a\r\n"
 		       "Transfer-Encoding: gzip, chunked\r\n\r\n"),
@@ -597,7 +604,8 @@ static const struct test_http_invalid test_http_invalid_cases[] = {
 	{ TEST_HTTP_IN("PUT / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n"),
 	  .status = 417 },
 	{ TEST_HTTP_IN(
-		  "PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue, x\r\n\r\n"),
+		  "PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue, x\r\n"
+		  "\r\n"),
 	  .status = 417 },
 	/* sizes */
 	{ .build = test_http_build_65_fields, .status = 431 },
