@@ -4,16 +4,28 @@
  *
  * libconfig does the lexing and the syntax; everything after that is ours.
  * Each key is described once, in a table (conf_keys[] and one table per
- * group): its dotted name, where its value goes in struct conf, and the
- * function that checks it.  Integer keys share one function driven by the
- * range and default in their descriptor; keys that need more (paths,
- * listen addresses, the user) have a function of their own.
+ * group): its dotted name, where its value goes in its struct (struct conf,
+ * or one entry of a list: struct conf_db, struct conf_route, struct
+ * conf_stmt), and the function that checks it.  Integer keys share one
+ * function driven by the range and default in their descriptor; keys that
+ * need more (paths, listen addresses, the user, path templates, statement
+ * lists) have a function of their own.
  *
  * A group is walked twice.  First its members in file order: each one is
  * either parsed by its descriptor or reported as an unknown key, so the
  * problems come out sorted by line.  Then its descriptors: every key the
- * file left out gets its default.  A last pass checks what spans keys
- * (workers against max_workers, status_listen against listen).
+ * file left out gets its default, or is reported missing if it has none.
+ * A last pass checks what spans keys (workers against max_workers,
+ * status_listen against listen, each route against the databases, the
+ * built-in endpoints and the routes before it).
+ *
+ * databases and routes are lists of groups; each group is walked like the
+ * top level, against conf_db_keys[] or conf_route_keys[], with the entry
+ * recorded in the context so that every problem inside it ends with the
+ * entry it is in: ... in database "main", ... in route "GET /items".
+ * Checks that need SQLite (statements that do not prepare, parameters no
+ * source can fill) are not made here: the server makes them once it has
+ * opened the databases.
  *
  * A parse function returns 0, -EINVAL after appending a problem to the
  * list (checking goes on: every problem is reported at once), or another
@@ -43,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -57,6 +70,9 @@
 struct conf_ctx {
 	struct conf *c;		/* borrowed: being filled */
 	struct conf_errs *errs; /* borrowed: problems are appended here */
+	const char *what;	/* borrowed (static): "database" or "route"
+				 * while an entry is checked, else NULL */
+	char *name;		/* owned: that entry's name, NULL if none */
 };
 
 struct conf_key;
@@ -71,12 +87,16 @@ typedef int conf_key_fn(struct conf_ctx *x, const struct conf_key *k,
 struct conf_key {
 	const char *key;	    /* borrowed (static): dotted name */
 	conf_key_fn *parse;	    /* borrowed (static) */
-	size_t off;		    /* of the field in struct conf */
+	size_t off;		    /* of the field in its struct */
 	size_t size;		    /* of an integer field */
 	long long min, max, def;    /* integer range and default */
 	const char *sdef;	    /* borrowed (static): string default */
 	const struct conf_key *sub; /* borrowed (static): a group's keys */
 	size_t nsub;
+	const char *const *words; /* borrowed (static): a choice's words */
+	size_t nwords;
+	bool icase;    /* the choice ignores case */
+	bool required; /* no default: the file must set it */
 };
 
 static const char *const conf_level_names[] = {
@@ -138,12 +158,16 @@ static int conf_err_at(struct conf_ctx *x, const char *file, int line,
 	return err;
 }
 
-static int conf_err(struct conf_ctx *x, const config_setting_t *s,
-		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int conf_err_plain(struct conf_ctx *x, const config_setting_t *s,
+			  const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-/* A problem with setting @s (NULL: no setting, the file as a whole). */
-static int conf_err(struct conf_ctx *x, const config_setting_t *s,
-		    const char *fmt, ...)
+/*
+ * A problem with setting @s (NULL: no setting, the file as a whole),
+ * with the reason exactly as given.
+ */
+static int conf_err_plain(struct conf_ctx *x, const config_setting_t *s,
+			  const char *fmt, ...)
 {
 	const char *file = s ? config_setting_source_file(s) : NULL;
 	int line = s ? config_setting_source_line(s) : 0;
@@ -157,6 +181,49 @@ static int conf_err(struct conf_ctx *x, const config_setting_t *s,
 	return err;
 }
 
+static int conf_err(struct conf_ctx *x, const config_setting_t *s,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * A problem with setting @s.  Inside an entry of databases or routes the
+ * reason ends with the entry: `in database "main"`, `in route "GET /x"`,
+ * or `in a route` when the entry has no usable name.
+ */
+static int conf_err(struct conf_ctx *x, const config_setting_t *s,
+		    const char *fmt, ...)
+{
+	char *reason;
+	va_list ap;
+	int n, err;
+
+	va_start(ap, fmt);
+	n = vasprintf(&reason, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	if (!x->what)
+		err = conf_err_plain(x, s, "%s", reason);
+	else if (x->name)
+		err = conf_err_plain(x, s, "%s in %s \"%s\"", reason, x->what,
+				     x->name);
+	else
+		err = conf_err_plain(x, s, "%s in a %s", reason, x->what);
+	free(reason);
+	return err;
+}
+
+/* required key @key is absent from entry @e */
+static int conf_err_missing(struct conf_ctx *x, const config_setting_t *e,
+			    const char *key)
+{
+	const char *what = x->what ? x->what : "configuration";
+
+	if (x->name)
+		return conf_err_plain(x, e, "%s \"%s\" is missing \"%s\"", what,
+				      x->name, key);
+	return conf_err_plain(x, e, "%s is missing \"%s\"", what, key);
+}
+
 static int conf_set_string(char **field, const char *v)
 {
 	char *p = strdup(v);
@@ -166,6 +233,23 @@ static int conf_set_string(char **field, const char *v)
 	free(*field);
 	*field = p;
 	return 0;
+}
+
+/* 0 if @path opens for reading and is not a directory, else -errno */
+static int conf_readable(const char *path)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		err = -errno;
+	else if (S_ISDIR(st.st_mode))
+		err = -EISDIR;
+	close(fd);
+	return err;
 }
 
 /* @p made absolute against the directory of the configuration file */
@@ -198,17 +282,22 @@ static int conf_string(struct conf_ctx *x, const struct conf_key *k,
 	return 0;
 }
 
+static bool conf_is_int(const config_setting_t *s)
+{
+	int type = config_setting_type(s);
+
+	return type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64;
+}
+
 static int conf_parse_int(struct conf_ctx *x, const struct conf_key *k,
 			  const config_setting_t *s, void *field)
 {
 	long long v = k->def;
 	uint64_t u64;
 	uint32_t u32;
-	int type;
 
 	if (s) {
-		type = config_setting_type(s);
-		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+		if (!conf_is_int(s))
 			return conf_err(x, s, "\"%s\" must be an integer",
 					k->key);
 		v = config_setting_get_int64(s);
@@ -267,9 +356,9 @@ static int conf_parse_level(struct conf_ctx *x, const struct conf_key *k,
 		k->key);
 }
 
-/* pidfile: never empty, resolved */
-static int conf_parse_pidfile(struct conf_ctx *x, const struct conf_key *k,
-			      const config_setting_t *s, void *field)
+/* pidfile, databases[].path: never empty, resolved */
+static int conf_parse_path(struct conf_ctx *x, const struct conf_key *k,
+			   const config_setting_t *s, void *field)
 {
 	const char *v = NULL;
 	int err;
@@ -343,14 +432,6 @@ static int conf_parse_user(struct conf_ctx *x, const struct conf_key *k,
 		x->c->gid = pw.pw_gid;
 	}
 	return conf_set_string(field, v);
-}
-
-static int conf_parse_unsupported(struct conf_ctx *x, const struct conf_key *k,
-				  const config_setting_t *s, void *field)
-{
-	if (!s)
-		return 0;
-	return conf_err(x, s, "\"%s\" is not supported yet", k->key);
 }
 
 /* -1 for AF_UNIX */
@@ -650,19 +731,26 @@ static int conf_parse_status_listen(struct conf_ctx *x,
 
 static int conf_parse_group(struct conf_ctx *x, const struct conf_key *k,
 			    const config_setting_t *s, void *field);
+static int conf_parse_databases(struct conf_ctx *x, const struct conf_key *k,
+				const config_setting_t *s, void *field);
+static int conf_parse_routes(struct conf_ctx *x, const struct conf_key *k,
+			     const config_setting_t *s, void *field);
 
-#define CONF_FIELD(f)                    \
-	.off = offsetof(struct conf, f), \
-	.size = sizeof(((struct conf *)NULL)->f)
-#define CONF_INT(k, f, lo, hi, d)                                            \
-	{                                                                    \
-		.key = k, .parse = conf_parse_int, CONF_FIELD(f), .min = lo, \
-		.max = hi, .def = d                                          \
+#define CONF_FIELD_IN(t, f) \
+	.off = offsetof(t, f), .size = sizeof(((t *)NULL)->f)
+#define CONF_FIELD(f) CONF_FIELD_IN(struct conf, f)
+#define CONF_INT_IN(t, k, f, lo, hi, d)                                 \
+	{                                                               \
+		.key = k, .parse = conf_parse_int, CONF_FIELD_IN(t, f), \
+		.min = lo, .max = hi, .def = d                          \
 	}
-#define CONF_BOOL(k, f, d)                                                  \
-	{                                                                   \
-		.key = k, .parse = conf_parse_bool, CONF_FIELD(f), .def = d \
+#define CONF_INT(k, f, lo, hi, d) CONF_INT_IN(struct conf, k, f, lo, hi, d)
+#define CONF_BOOL_IN(t, k, f, d)                                         \
+	{                                                                \
+		.key = k, .parse = conf_parse_bool, CONF_FIELD_IN(t, f), \
+		.def = d                                                 \
 	}
+#define CONF_BOOL(k, f, d) CONF_BOOL_IN(struct conf, k, f, d)
 #define CONF_STR(k, f, fn, d)                                   \
 	{                                                       \
 		.key = k, .parse = fn, CONF_FIELD(f), .sdef = d \
@@ -672,9 +760,18 @@ static int conf_parse_group(struct conf_ctx *x, const struct conf_key *k,
 		.key = k, .parse = conf_parse_group, .sub = t, \
 		.nsub = ARRAY_SIZE(t)                          \
 	}
-#define CONF_UNSUPPORTED(k)                               \
-	{                                                 \
-		.key = k, .parse = conf_parse_unsupported \
+#define CONF_KEY_IN(t, k, f, fn)                           \
+	{                                                  \
+		.key = k, .parse = fn, CONF_FIELD_IN(t, f) \
+	}
+#define CONF_REQUIRED_IN(t, k, f, fn)                                        \
+	{                                                                    \
+		.key = k, .parse = fn, CONF_FIELD_IN(t, f), .required = true \
+	}
+#define CONF_WORD_IN(t, k, f, fn, w, d, ic)                             \
+	{                                                               \
+		.key = k, .parse = fn, CONF_FIELD_IN(t, f), .words = w, \
+		.nwords = ARRAY_SIZE(w), .sdef = d, .icase = ic         \
 	}
 
 static const struct conf_key conf_log_keys[] = {
@@ -714,7 +811,7 @@ static const struct conf_key conf_keys[] = {
 	CONF_INT("workers", workers, 0, 1024, 0),
 	CONF_INT("max_workers", max_workers, 1, 1024, 64),
 	CONF_INT("backlog", backlog, 1, 1048576, 1024),
-	CONF_STR("pidfile", pidfile, conf_parse_pidfile, "poold.pid"),
+	CONF_STR("pidfile", pidfile, conf_parse_path, "poold.pid"),
 	CONF_STR("shm_name", shm_name, conf_parse_shm_name, "/poold"),
 	CONF_STR("user", user, conf_parse_user, ""),
 	CONF_INT("rlimit_nofile", rlimit_nofile, 0, 1073741824, 0),
@@ -725,8 +822,8 @@ static const struct conf_key conf_keys[] = {
 	CONF_GROUP("log", conf_log_keys),
 	CONF_GROUP("limits", conf_limits_keys),
 	CONF_GROUP("shutdown", conf_shutdown_keys),
-	CONF_UNSUPPORTED("databases"),
-	CONF_UNSUPPORTED("routes"),
+	CONF_KEY_IN(struct conf, "databases", dbs, conf_parse_databases),
+	CONF_KEY_IN(struct conf, "routes", routes, conf_parse_routes),
 };
 
 /* "level" for "log.level" */
@@ -749,20 +846,22 @@ static const struct conf_key *conf_key_find(const struct conf_key *keys,
 	return NULL;
 }
 
+/* @base: the struct that the offsets of @k count from */
 static int conf_key_parse(struct conf_ctx *x, const struct conf_key *k,
-			  const config_setting_t *s)
+			  const config_setting_t *s, void *base)
 {
-	return k->parse(x, k, s, (char *)x->c + k->off);
+	return k->parse(x, k, s, (char *)base + k->off);
 }
 
 /*
  * Check the members of @group (NULL: absent) against @keys, then give
- * every absent key its default.  @prefix names the group in messages.
- * Returns 0 or a fatal negative errno; problems are only appended.
+ * every absent key its default, or report it missing if it is required.
+ * @prefix names the group in messages; @base is the struct the fields are
+ * in.  Returns 0 or a fatal negative errno; problems are only appended.
  */
 static int conf_check_keys(struct conf_ctx *x, const struct conf_key *keys,
 			   size_t n, const config_setting_t *group,
-			   const char *prefix)
+			   const char *prefix, void *base)
 {
 	const config_setting_t *s;
 	const struct conf_key *k;
@@ -774,7 +873,7 @@ static int conf_check_keys(struct conf_ctx *x, const struct conf_key *keys,
 		s = config_setting_get_elem(group, (unsigned int)i);
 		k = conf_key_find(keys, n, config_setting_name(s));
 		if (k)
-			err = conf_key_parse(x, k, s);
+			err = conf_key_parse(x, k, s, base);
 		else
 			err = conf_err(x, s, "unknown key \"%s%s%s\"",
 				       prefix ? prefix : "", prefix ? "." : "",
@@ -786,38 +885,960 @@ static int conf_check_keys(struct conf_ctx *x, const struct conf_key *keys,
 		if (group &&
 		    config_setting_get_member(group, conf_key_leaf(&keys[j])))
 			continue;
-		err = conf_key_parse(x, &keys[j], NULL);
+		if (keys[j].required)
+			err = conf_err_missing(x, group,
+					       conf_key_leaf(&keys[j]));
+		else
+			err = conf_key_parse(x, &keys[j], NULL, base);
 		if (err && err != -EINVAL)
 			return err;
 	}
 	return 0;
 }
 
+/*
+ * A group key has no field of its own (its offset is 0): @field is the
+ * struct its members' offsets count from.
+ */
 static int conf_parse_group(struct conf_ctx *x, const struct conf_key *k,
 			    const config_setting_t *s, void *field)
 {
 	if (s && !config_setting_is_group(s))
 		return conf_err(x, s, "\"%s\" must be a group", k->key);
-	return conf_check_keys(x, k->sub, k->nsub, s, k->key);
+	return conf_check_keys(x, k->sub, k->nsub, s, k->key, field);
 }
 
-/* what spans keys; only values that passed their own checks are compared */
-static int conf_check_cross(struct conf_ctx *x, const config_setting_t *root)
+/* one checker of an entry of a list or group: @v is the array, @i its index */
+typedef int conf_elem_fn(struct conf_ctx *x, const struct conf_key *k,
+			 const config_setting_t *e, void *v, unsigned int i);
+
+/* Check the first @n members of @s with @fn; every one, whatever fails. */
+static int conf_elems(struct conf_ctx *x, const struct conf_key *k,
+		      const config_setting_t *s, void *v, unsigned int n,
+		      conf_elem_fn *fn)
+{
+	unsigned int i;
+	int err, ret = 0;
+
+	for (i = 0; i < n; i++) {
+		err = fn(x, k, config_setting_get_elem(s, i), v, i);
+		if (err && err != -EINVAL)
+			return err;
+		if (err)
+			ret = err;
+	}
+	return ret;
+}
+
+/* Leave the entry conf_err() was naming. */
+static void conf_entry_end(struct conf_ctx *x)
+{
+	free(x->name);
+	x->name = NULL;
+	x->what = NULL;
+}
+
+static bool conf_is_alpha(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
+}
+
+static bool conf_is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static bool conf_is_hex(char ch)
+{
+	return conf_is_digit(ch) || (ch >= 'A' && ch <= 'F') ||
+	       (ch >= 'a' && ch <= 'f');
+}
+
+/* [A-Za-z_][A-Za-z0-9_]*, @n bytes: database and parameter names */
+static bool conf_is_ident_n(const char *p, size_t n)
+{
+	size_t i;
+
+	if (!n || conf_is_digit(p[0]))
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!conf_is_alpha(p[i]) && !conf_is_digit(p[i]) && p[i] != '_')
+			return false;
+	}
+	return true;
+}
+
+static bool conf_is_ident(const char *p)
+{
+	return conf_is_ident_n(p, strlen(p));
+}
+
+/* an HTTP token (RFC 9110 5.6.2): a header field name */
+static bool conf_is_token(const char *p)
+{
+	if (!*p)
+		return false;
+	for (; *p; p++) {
+		if (!conf_is_alpha(*p) && !conf_is_digit(*p) &&
+		    !strchr("!#$%&'*+-.^_`|~", *p))
+			return false;
+	}
+	return true;
+}
+
+/* "\"a\", \"b\", \"c\"" into @buf, cut short if it does not fit */
+static void conf_words_join(const char *const *words, size_t n, char *buf,
+			    size_t size)
+{
+	size_t i, len = 0;
+	int w;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && len < size; i++) {
+		w = snprintf(buf + len, size - len, "%s\"%s\"", i ? ", " : "",
+			     words[i]);
+		if (w < 0)
+			return;
+		len += (size_t)w;
+	}
+}
+
+/*
+ * The index in @idx of the word in string setting @s among @words.  The
+ * key is named @key in messages, or @key.@sub when @sub is given.
+ */
+static int conf_choice(struct conf_ctx *x, const config_setting_t *s,
+		       const char *key, const char *sub,
+		       const char *const *words, size_t n, bool icase,
+		       size_t *idx)
+{
+	const char *dot = sub ? "." : "";
+	char list[256];
+	const char *v;
+	size_t i;
+
+	if (!sub)
+		sub = "";
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return conf_err(x, s, "\"%s%s%s\" must be a string", key, dot,
+				sub);
+	v = config_setting_get_string(s);
+	for (i = 0; i < n; i++) {
+		if (icase ? !strcasecmp(v, words[i]) : !strcmp(v, words[i])) {
+			*idx = i;
+			return 0;
+		}
+	}
+	conf_words_join(words, n, list, sizeof(list));
+	return conf_err(x, s, "\"%s%s%s\" must be one of %s", key, dot, sub,
+			list);
+}
+
+/* a string chosen among k->words, stored as the word is in the table */
+static int conf_parse_word(struct conf_ctx *x, const struct conf_key *k,
+			   const config_setting_t *s, void *field)
+{
+	size_t i;
+	int err;
+
+	if (!s)
+		return conf_set_string(field, k->sdef);
+	err = conf_choice(x, s, k->key, NULL, k->words, k->nwords, k->icase,
+			  &i);
+	if (err)
+		return err;
+	return conf_set_string(field, k->words[i]);
+}
+
+/* a string, stored as written */
+static int conf_parse_text(struct conf_ctx *x, const struct conf_key *k,
+			   const config_setting_t *s, void *field)
+{
+	const char *v = NULL;
+	int err;
+
+	if (!s)
+		return 0; /* required: never called without a setting */
+	err = conf_string(x, k, s, &v);
+	if (err)
+		return err;
+	return conf_set_string(field, v);
+}
+
+/* ---- statements: sql and before ---- */
+
+static const int conf_on_empty_codes[] = { 401, 403, 404, 409, 422 };
+
+/*
+ * The text of one statement, from string setting @s, and its line.  For a
+ * string in a list libconfig records the line of the token after it (it
+ * looks ahead for adjacent strings to join): the line of its "," or ")".
+ */
+static int conf_stmt_text(struct conf_ctx *x, const struct conf_key *k,
+			  const config_setting_t *s, struct conf_stmt *st)
+{
+	const char *v = NULL;
+	int err;
+
+	err = conf_string(x, k, s, &v);
+	if (err)
+		return err;
+	if (!v[strspn(v, " \t\n\r\f\v")])
+		return conf_err(x, s, "\"%s\" must not be empty", k->key);
+	st->line = config_setting_source_line(s);
+	return conf_set_string(&st->sql, v);
+}
+
+/* sql inside { sql = "..."; on_empty = 409; } */
+static int conf_parse_stmt_sql(struct conf_ctx *x, const struct conf_key *k,
+			       const config_setting_t *s, void *field)
+{
+	if (!s)
+		return 0; /* conf_stmt_entry() reports it missing */
+	return conf_stmt_text(x, k, s,
+			      container_of(field, struct conf_stmt, sql));
+}
+
+static int conf_parse_on_empty(struct conf_ctx *x, const struct conf_key *k,
+			       const config_setting_t *s, void *field)
+{
+	int *status = field;
+	long long v;
+	size_t i;
+
+	if (!s)
+		return 0; /* 0: the statement may find nothing */
+	if (!conf_is_int(s))
+		return conf_err(x, s, "\"%s\" must be an integer", k->key);
+	v = config_setting_get_int64(s);
+	for (i = 0; i < ARRAY_SIZE(conf_on_empty_codes); i++) {
+		if (v == conf_on_empty_codes[i]) {
+			*status = (int)v;
+			return 0;
+		}
+	}
+	return conf_err(x, s, "\"%s\" must be one of 401, 403, 404, 409, 422",
+			k->key);
+}
+
+static const struct conf_key conf_stmt_keys[] = {
+	CONF_KEY_IN(struct conf_stmt, "sql", sql, conf_parse_stmt_sql),
+	CONF_KEY_IN(struct conf_stmt, "on_empty", on_empty,
+		    conf_parse_on_empty),
+};
+
+/* entry @e of a statement list: a string or a group */
+static int conf_stmt_entry(struct conf_ctx *x, const struct conf_key *k,
+			   const config_setting_t *e, void *v, unsigned int i)
+{
+	struct conf_stmt *st = (struct conf_stmt *)v + i;
+	int err;
+
+	if (config_setting_type(e) == CONFIG_TYPE_STRING)
+		return conf_stmt_text(x, k, e, st);
+	if (!config_setting_is_group(e))
+		return conf_err(x, e,
+				"\"%s\" entries must be strings or groups",
+				k->key);
+	err = conf_check_keys(x, conf_stmt_keys, ARRAY_SIZE(conf_stmt_keys), e,
+			      NULL, st);
+	if (err)
+		return err;
+	if (!config_setting_get_member(e, "sql"))
+		return conf_err(x, e, "statement is missing \"sql\"");
+	return 0;
+}
+
+/* one statement, or a list or array of them, into @v and @nv */
+static int conf_stmts(struct conf_ctx *x, const struct conf_key *k,
+		      const config_setting_t *s, struct conf_stmt **v,
+		      unsigned int *nv)
+{
+	bool one = config_setting_type(s) == CONFIG_TYPE_STRING;
+	int n = 1;
+
+	if (!one && !config_setting_is_array(s) && !config_setting_is_list(s))
+		return conf_err(
+			x, s, "\"%s\" must be a string or a list of statements",
+			k->key);
+	if (!one)
+		n = config_setting_length(s);
+	if (n <= 0)
+		return conf_err(x, s, "\"%s\" must have at least one statement",
+				k->key);
+	*v = calloc((size_t)n, sizeof(**v));
+	if (!*v)
+		return -ENOMEM;
+	*nv = (unsigned int)n;
+	if (one)
+		return conf_stmt_entry(x, k, s, *v, 0);
+	return conf_elems(x, k, s, *v, *nv, conf_stmt_entry);
+}
+
+/* routes[].sql: the statements of the transaction; required */
+static int conf_parse_sql(struct conf_ctx *x, const struct conf_key *k,
+			  const config_setting_t *s, void *field)
+{
+	struct conf_route *r = container_of(field, struct conf_route, sql);
+
+	if (!s)
+		return 0;
+	return conf_stmts(x, k, s, &r->sql, &r->nsql);
+}
+
+/* routes[].before: read-only statements run first; optional */
+static int conf_parse_before(struct conf_ctx *x, const struct conf_key *k,
+			     const config_setting_t *s, void *field)
+{
+	struct conf_route *r = container_of(field, struct conf_route, before);
+
+	if (!s)
+		return 0;
+	return conf_stmts(x, k, s, &r->before, &r->nbefore);
+}
+
+/* ---- routes ---- */
+
+static const char *const conf_result_names[] = {
+	[CONF_RESULT_MANY] = "many",
+	[CONF_RESULT_ONE] = "one",
+	[CONF_RESULT_EXEC] = "exec",
+};
+
+/* in the order of enum conf_type, from CONF_TYPE_INT */
+static const char *const conf_type_names[] = { "int", "real", "text", "bool",
+					       "blob" };
+
+static const char *const conf_builtin_paths[] = { "/healthz", "/readyz",
+						  "/metrics" };
+
+/* routes[].method: upper-case letters, stored as written */
+static int conf_parse_method(struct conf_ctx *x, const struct conf_key *k,
+			     const config_setting_t *s, void *field)
+{
+	const char *v = NULL, *p;
+	int err;
+
+	if (!s)
+		return 0;
+	err = conf_string(x, k, s, &v);
+	if (err)
+		return err;
+	for (p = v; *p >= 'A' && *p <= 'Z'; p++)
+		;
+	if (!v[0] || *p)
+		return conf_err(
+			x, s,
+			"\"%s\" must be upper-case letters, such as \"GET\"",
+			k->key);
+	return conf_set_string(field, v);
+}
+
+/* RFC 3986 pchar, "%" aside: a byte a literal segment may hold as it is */
+static bool conf_is_pchar(char ch)
+{
+	return conf_is_alpha(ch) || conf_is_digit(ch) ||
+	       (ch && strchr("-._~!$&'()*+,;=:@", ch));
+}
+
+/* a literal segment of @len bytes: pchar, with "%" only as in "%2F" */
+static bool conf_is_literal(const char *seg, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (seg[i] != '%') {
+			if (!conf_is_pchar(seg[i]))
+				return false;
+			continue;
+		}
+		if (i + 2 >= len || !conf_is_hex(seg[i + 1]) ||
+		    !conf_is_hex(seg[i + 2]))
+			return false;
+		i += 2;
+	}
+	return true;
+}
+
+/* segment @seg (@len bytes) of template @tmpl: literal text or "{name}" */
+static int conf_tmpl_segment(struct conf_ctx *x, const struct conf_key *k,
+			     const config_setting_t *s, const char *tmpl,
+			     const char *seg, size_t len)
+{
+	if (!len)
+		return conf_err(x, s, "\"%s\" has an empty segment", k->key);
+	if (seg[0] != '{') {
+		if (conf_is_literal(seg, len))
+			return 0;
+		return conf_err(x, s, "\"%s\" has an invalid segment \"%.*s\"",
+				k->key, (int)len, seg);
+	}
+	if (len < 3 || seg[len - 1] != '}' ||
+	    !conf_is_ident_n(seg + 1, len - 2))
+		return conf_err(
+			x, s,
+			"\"%s\" has an invalid parameter segment \"%.*s\"",
+			k->key, (int)len, seg);
+	/* an earlier "{name}" is a whole segment: literals hold no "{" */
+	if (memmem(tmpl, (size_t)(seg - tmpl), seg, len))
+		return conf_err(x, s, "\"%s\" names parameter \"%.*s\" twice",
+				k->key, (int)len - 2, seg + 1);
+	return 0;
+}
+
+/*
+ * routes[].path: a template, "/" or "/seg/seg..." where a segment is
+ * literal text or "{name}", and a name appears once.
+ */
+static int conf_parse_tmpl(struct conf_ctx *x, const struct conf_key *k,
+			   const config_setting_t *s, void *field)
+{
+	const char *v = NULL, *seg, *end;
+	int err;
+
+	if (!s)
+		return 0;
+	err = conf_string(x, k, s, &v);
+	if (err)
+		return err;
+	if (v[0] != '/')
+		return conf_err(x, s, "\"%s\" must start with \"/\"", k->key);
+	if (strpbrk(v, "?#"))
+		return conf_err(x, s, "\"%s\" must not contain \"?\" or \"#\"",
+				k->key);
+	for (seg = v + 1; strcmp(v, "/"); seg = end + 1) {
+		end = strchrnul(seg, '/');
+		err = conf_tmpl_segment(x, k, s, v, seg, (size_t)(end - seg));
+		if (err)
+			return err;
+		if (!*end)
+			break;
+	}
+	return conf_set_string(field, v);
+}
+
+/* the same template once every "{name}" is read as the same wildcard */
+static bool conf_tmpl_same(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		if (*a == '{') {
+			a = strchr(a, '}');
+			b = strchr(b, '}');
+		}
+		a++;
+		b++;
+	}
+	return !*a && !*b;
+}
+
+static int conf_parse_result(struct conf_ctx *x, const struct conf_key *k,
+			     const config_setting_t *s, void *field)
+{
+	enum conf_result *result = field;
+	size_t i;
+	int err;
+
+	if (!s) {
+		*result = CONF_RESULT_MANY;
+		return 0;
+	}
+	err = conf_choice(x, s, k->key, NULL, k->words, k->nwords, k->icase,
+			  &i);
+	if (err)
+		return err;
+	*result = (enum conf_result)i;
+	return 0;
+}
+
+/* only the type here: conf_route_result_from() checks it against nsql */
+static int conf_parse_result_from(struct conf_ctx *x, const struct conf_key *k,
+				  const config_setting_t *s, void *field)
+{
+	if (s && !conf_is_int(s))
+		return conf_err(x, s, "\"%s\" must be an integer", k->key);
+	return 0;
+}
+
+/* member @i of types: parameter = "int" | "real" | ... */
+static int conf_type_entry(struct conf_ctx *x, const struct conf_key *k,
+			   const config_setting_t *m, void *v, unsigned int i)
+{
+	struct conf_param_type *t = (struct conf_param_type *)v + i;
+	const char *name = config_setting_name(m);
+	size_t w;
+	int err;
+
+	t->line = config_setting_source_line(m);
+	if (!conf_is_ident(name))
+		return conf_err(x, m,
+				"\"%s\" has an invalid parameter name \"%s\"",
+				k->key, name);
+	err = conf_choice(x, m, k->key, name, conf_type_names,
+			  ARRAY_SIZE(conf_type_names), false, &w);
+	if (err)
+		return err;
+	t->type = (enum conf_type)(CONF_TYPE_INT + (int)w);
+	return conf_set_string(&t->name, name);
+}
+
+/*
+ * routes[].types, a group.  libconfig refuses a group that names a member
+ * twice ("duplicate setting name"), so a parameter has one type.
+ */
+static int conf_parse_types(struct conf_ctx *x, const struct conf_key *k,
+			    const config_setting_t *s, void *field)
+{
+	struct conf_route *r = container_of(field, struct conf_route, types);
+	int n;
+
+	if (!s)
+		return 0;
+	if (!config_setting_is_group(s))
+		return conf_err(x, s, "\"%s\" must be a group", k->key);
+	n = config_setting_length(s);
+	if (n <= 0)
+		return 0;
+	r->types = calloc((size_t)n, sizeof(*r->types));
+	if (!r->types)
+		return -ENOMEM;
+	r->ntypes = (unsigned int)n;
+	return conf_elems(x, k, s, r->types, r->ntypes, conf_type_entry);
+}
+
+/* member @i of headers: parameter = "Header-Name" */
+static int conf_header_entry(struct conf_ctx *x, const struct conf_key *k,
+			     const config_setting_t *m, void *v, unsigned int i)
+{
+	struct conf_header_param *h = (struct conf_header_param *)v + i;
+	const char *name = config_setting_name(m);
+	const char *header;
+
+	h->line = config_setting_source_line(m);
+	if (!conf_is_ident(name))
+		return conf_err(x, m,
+				"\"%s\" has an invalid parameter name \"%s\"",
+				k->key, name);
+	if (config_setting_type(m) != CONFIG_TYPE_STRING)
+		return conf_err(x, m, "\"%s.%s\" must be a string", k->key,
+				name);
+	header = config_setting_get_string(m);
+	if (!conf_is_token(header))
+		return conf_err(x, m, "\"%s.%s\" must be an HTTP header name",
+				k->key, name);
+	if (conf_set_string(&h->param, name) ||
+	    conf_set_string(&h->header, header))
+		return -ENOMEM;
+	return 0;
+}
+
+/* routes[].headers, a group: one parameter per member, as for types */
+static int conf_parse_headers(struct conf_ctx *x, const struct conf_key *k,
+			      const config_setting_t *s, void *field)
+{
+	struct conf_route *r = container_of(field, struct conf_route, headers);
+	int n;
+
+	if (!s)
+		return 0;
+	if (!config_setting_is_group(s))
+		return conf_err(x, s, "\"%s\" must be a group", k->key);
+	n = config_setting_length(s);
+	if (n <= 0)
+		return 0;
+	r->headers = calloc((size_t)n, sizeof(*r->headers));
+	if (!r->headers)
+		return -ENOMEM;
+	r->nheaders = (unsigned int)n;
+	return conf_elems(x, k, s, r->headers, r->nheaders, conf_header_entry);
+}
+
+/* entry @i of optional: a parameter name not listed before */
+static int conf_optional_entry(struct conf_ctx *x, const struct conf_key *k,
+			       const config_setting_t *e, void *v,
+			       unsigned int i)
+{
+	char **names = v;
+	const char *name;
+	unsigned int j;
+
+	if (config_setting_type(e) != CONFIG_TYPE_STRING)
+		return conf_err(x, e, "\"%s\" entries must be strings", k->key);
+	name = config_setting_get_string(e);
+	if (!conf_is_ident(name))
+		return conf_err(x, e,
+				"\"%s\" has an invalid parameter name \"%s\"",
+				k->key, name);
+	for (j = 0; j < i; j++) {
+		if (names[j] && !strcmp(names[j], name))
+			return conf_err(x, e, "\"%s\" names \"%s\" twice",
+					k->key, name);
+	}
+	return conf_set_string(&names[i], name);
+}
+
+/* routes[].optional: an array or list of parameter names */
+static int conf_parse_optional(struct conf_ctx *x, const struct conf_key *k,
+			       const config_setting_t *s, void *field)
+{
+	struct conf_route *r = container_of(field, struct conf_route, optional);
+	int n;
+
+	if (!s)
+		return 0;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return conf_err(x, s,
+				"\"%s\" must be a list of parameter names",
+				k->key);
+	n = config_setting_length(s);
+	if (n <= 0)
+		return 0;
+	r->optional = calloc((size_t)n, sizeof(*r->optional));
+	if (!r->optional)
+		return -ENOMEM;
+	r->noptional = (unsigned int)n;
+	return conf_elems(x, k, s, r->optional, r->noptional,
+			  conf_optional_entry);
+}
+
+/* routes[].page, a group: @field is the route (a group's offset is 0) */
+static int conf_parse_page(struct conf_ctx *x, const struct conf_key *k,
+			   const config_setting_t *s, void *field)
+{
+	struct conf_route *r = field;
+	const config_setting_t *d;
+	int err;
+
+	err = conf_parse_group(x, k, s, field);
+	if (err || !s)
+		return err;
+	r->has_page = true;
+	/* 0: that value failed its own check, already reported */
+	if (!r->page_default || !r->page_max || r->page_default <= r->page_max)
+		return 0;
+	d = config_setting_get_member(s, "default");
+	return conf_err(x, d ? d : s,
+			"\"page.default\" must not exceed \"page.max\" (%u)",
+			r->page_max);
+}
+
+#define CONF_ROUTE_INT(k, f, lo, hi, d) \
+	CONF_INT_IN(struct conf_route, k, f, lo, hi, d)
+
+static const struct conf_key conf_page_keys[] = {
+	CONF_ROUTE_INT("page.default", page_default, 1, 1000000, 50),
+	CONF_ROUTE_INT("page.max", page_max, 1, 1000000, 500),
+};
+
+static const struct conf_key conf_route_keys[] = {
+	CONF_REQUIRED_IN(struct conf_route, "method", method,
+			 conf_parse_method),
+	CONF_REQUIRED_IN(struct conf_route, "path", path, conf_parse_tmpl),
+	CONF_REQUIRED_IN(struct conf_route, "db", db, conf_parse_text),
+	CONF_REQUIRED_IN(struct conf_route, "sql", sql, conf_parse_sql),
+	CONF_KEY_IN(struct conf_route, "before", before, conf_parse_before),
+	CONF_WORD_IN(struct conf_route, "result", result, conf_parse_result,
+		     conf_result_names, "many", false),
+	CONF_ROUTE_INT("status", status, 200, 299, 200),
+	CONF_KEY_IN(struct conf_route, "result_from", result_from,
+		    conf_parse_result_from),
+	CONF_KEY_IN(struct conf_route, "types", types, conf_parse_types),
+	CONF_KEY_IN(struct conf_route, "optional", optional,
+		    conf_parse_optional),
+	CONF_KEY_IN(struct conf_route, "headers", headers, conf_parse_headers),
+	{ .key = "page",
+	  .parse = conf_parse_page,
+	  .sub = conf_page_keys,
+	  .nsub = ARRAY_SIZE(conf_page_keys) },
+};
+
+/* "GET /x" as written, or NULL when method or path is not a string */
+static int conf_route_name(const config_setting_t *e, char **out)
+{
+	const char *method, *path;
+
+	*out = NULL;
+	if (!config_setting_lookup_string(e, "method", &method) ||
+	    !config_setting_lookup_string(e, "path", &path))
+		return 0;
+	if (asprintf(out, "%s %s", method, path) < 0) {
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* result_from: 1..nsql; left out, it is 0 (the last statement) */
+static int conf_route_result_from(struct conf_ctx *x, const config_setting_t *e,
+				  struct conf_route *r)
+{
+	const config_setting_t *s = config_setting_get_member(e, "result_from");
+	long long v;
+
+	if (!s || !conf_is_int(s) || !r->nsql)
+		return 0;
+	v = config_setting_get_int64(s);
+	if (v < 1 || v > r->nsql)
+		return conf_err(x, s,
+				"\"result_from\" must be between 1 and %u",
+				r->nsql);
+	r->result_from = (unsigned int)v;
+	return 0;
+}
+
+/* entry @i of routes; what spans routes is checked by conf_check_routes() */
+static int conf_route_entry(struct conf_ctx *x, const struct conf_key *k,
+			    const config_setting_t *e, void *v, unsigned int i)
+{
+	struct conf_route *r = (struct conf_route *)v + i;
+	int err;
+
+	if (!config_setting_is_group(e))
+		return conf_err(x, e, "\"%s\" entries must be groups", k->key);
+	r->line = config_setting_source_line(e);
+	err = conf_route_name(e, &x->name);
+	if (err)
+		return err;
+	x->what = "route";
+	err = conf_check_keys(x, conf_route_keys, ARRAY_SIZE(conf_route_keys),
+			      e, NULL, r);
+	if (!err)
+		err = conf_route_result_from(x, e, r);
+	conf_entry_end(x);
+	return err;
+}
+
+/* databases, routes: a list of groups (an empty array will do too) */
+static int conf_list_len(struct conf_ctx *x, const struct conf_key *k,
+			 const config_setting_t *s, unsigned int *n)
+{
+	if (!config_setting_is_list(s) && !config_setting_is_array(s))
+		return conf_err(x, s, "\"%s\" must be a list of groups",
+				k->key);
+	*n = (unsigned int)config_setting_length(s);
+	return 0;
+}
+
+static int conf_parse_routes(struct conf_ctx *x, const struct conf_key *k,
+			     const config_setting_t *s, void *field)
+{
+	struct conf *c = x->c;
+	unsigned int n = 0;
+	int err;
+
+	if (!s)
+		return 0;
+	err = conf_list_len(x, k, s, &n);
+	if (err || !n)
+		return err;
+	c->routes = calloc(n, sizeof(*c->routes));
+	if (!c->routes)
+		return -ENOMEM;
+	c->nroutes = n;
+	return conf_elems(x, k, s, c->routes, n, conf_route_entry);
+}
+
+/* ---- databases ---- */
+
+static const char *const conf_journal_names[] = { "wal", "delete", "truncate",
+						  "persist" };
+static const char *const conf_sync_names[] = { "off", "normal", "full",
+					       "extra" };
+
+/* databases[].name: [A-Za-z_][A-Za-z0-9_]* */
+static int conf_parse_db_name(struct conf_ctx *x, const struct conf_key *k,
+			      const config_setting_t *s, void *field)
+{
+	const char *v = NULL;
+	int err;
+
+	if (!s)
+		return 0;
+	err = conf_string(x, k, s, &v);
+	if (err)
+		return err;
+	if (!conf_is_ident(v))
+		return conf_err(
+			x, s,
+			"\"%s\" must be letters, digits and \"_\", not starting with a digit",
+			k->key);
+	return conf_set_string(field, v);
+}
+
+/* databases[].schema: "" = none, else resolved; the file must be readable */
+static int conf_parse_schema(struct conf_ctx *x, const struct conf_key *k,
+			     const config_setting_t *s, void *field)
+{
+	struct conf_db *d = container_of(field, struct conf_db, schema);
+	const char *v = NULL;
+	int err;
+
+	if (!s)
+		return 0;
+	err = conf_string(x, k, s, &v);
+	if (err)
+		return err;
+	d->schema_line = config_setting_source_line(s);
+	if (!v[0])
+		return 0;
+	err = conf_resolve(x, v, &d->schema);
+	if (err)
+		return err;
+	err = conf_readable(d->schema);
+	if (err)
+		return conf_err_plain(x, s, "could not read schema \"%s\": %s",
+				      v, strerror(-err));
+	return 0;
+}
+
+#define CONF_DB_INT(k, f, lo, hi, d) \
+	CONF_INT_IN(struct conf_db, k, f, lo, hi, d)
+
+static const struct conf_key conf_pool_keys[] = {
+	CONF_DB_INT("pool.size", pool.size, 1, 256, 4),
+	CONF_DB_INT("pool.acquire_timeout_ms", pool.acquire_timeout_ms, 1,
+		    3600000, 2000),
+	CONF_DB_INT("pool.max_waiters", pool.max_waiters, 0, 1000000, 1024),
+	CONF_DB_INT("pool.max_lifetime_s", pool.max_lifetime_s, 1, 604800,
+		    1800),
+};
+
+static const struct conf_key conf_db_keys[] = {
+	CONF_REQUIRED_IN(struct conf_db, "name", name, conf_parse_db_name),
+	CONF_REQUIRED_IN(struct conf_db, "path", path, conf_parse_path),
+	CONF_KEY_IN(struct conf_db, "schema", schema, conf_parse_schema),
+	CONF_WORD_IN(struct conf_db, "journal_mode", journal_mode,
+		     conf_parse_word, conf_journal_names, "wal", true),
+	CONF_WORD_IN(struct conf_db, "synchronous", synchronous,
+		     conf_parse_word, conf_sync_names, "normal", true),
+	CONF_BOOL_IN(struct conf_db, "foreign_keys", foreign_keys, true),
+	CONF_DB_INT("cache_size_kb", cache_size_kb, 0, 1048576, 2048),
+	CONF_DB_INT("busy_timeout_ms", busy_timeout_ms, 0, 3600000, 5000),
+	CONF_DB_INT("statement_timeout_ms", statement_timeout_ms, 0, 3600000,
+		    5000),
+	CONF_DB_INT("wal_limit_mb", wal_limit_mb, 1, 65536, 64),
+	CONF_DB_INT("checkpoint_interval_ms", checkpoint_interval_ms, 10,
+		    3600000, 1000),
+	CONF_GROUP("pool", conf_pool_keys),
+};
+
+/* index of the database called @name among the first @n, or -1 */
+static int conf_db_find(const struct conf_db *dbs, unsigned int n,
+			const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (dbs[i].name && !strcmp(dbs[i].name, name))
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * Whether two resolved paths name one file: the same text, or, when both
+ * exist, the same inode (a symlink or "./" spelling of the same file).
+ */
+static bool conf_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!strcmp(a, b))
+		return true;
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* database @i against the ones before it: names and files are unique */
+static int conf_db_dup(struct conf_ctx *x, const config_setting_t *e,
+		       const struct conf_db *dbs, unsigned int i)
+{
+	const struct conf_db *d = &dbs[i];
+	const char *path = NULL;
+	unsigned int j;
+	int first, err = 0;
+
+	first = d->name ? conf_db_find(dbs, i, d->name) : -1;
+	if (first >= 0)
+		err = conf_err(
+			x, e,
+			"duplicate database name \"%s\" (first at line %d)",
+			d->name, dbs[first].line);
+	if (err && err != -EINVAL)
+		return err;
+	for (j = 0; d->path && j < i; j++) {
+		if (!dbs[j].path || !conf_same_file(d->path, dbs[j].path))
+			continue;
+		config_setting_lookup_string(e, "path", &path);
+		return conf_err(
+			x, e,
+			"duplicate database path \"%s\" (first at line %d)",
+			path, dbs[j].line);
+	}
+	return err;
+}
+
+/* entry @i of databases */
+static int conf_db_entry(struct conf_ctx *x, const struct conf_key *k,
+			 const config_setting_t *e, void *v, unsigned int i)
+{
+	struct conf_db *d = (struct conf_db *)v + i;
+	const char *name = NULL;
+	int err;
+
+	if (!config_setting_is_group(e))
+		return conf_err(x, e, "\"%s\" entries must be groups", k->key);
+	d->line = config_setting_source_line(e);
+	if (config_setting_lookup_string(e, "name", &name)) {
+		x->name = strdup(name);
+		if (!x->name)
+			return -ENOMEM;
+	}
+	x->what = "database";
+	err = conf_check_keys(x, conf_db_keys, ARRAY_SIZE(conf_db_keys), e,
+			      NULL, d);
+	conf_entry_end(x);
+	if (err)
+		return err;
+	return conf_db_dup(x, e, v, i);
+}
+
+static int conf_parse_databases(struct conf_ctx *x, const struct conf_key *k,
+				const config_setting_t *s, void *field)
+{
+	struct conf *c = x->c;
+	unsigned int n = 0;
+	int err;
+
+	if (!s)
+		return 0;
+	err = conf_list_len(x, k, s, &n);
+	if (err || !n)
+		return err;
+	c->dbs = calloc(n, sizeof(*c->dbs));
+	if (!c->dbs)
+		return -ENOMEM;
+	c->ndbs = n;
+	return conf_elems(x, k, s, c->dbs, n, conf_db_entry);
+}
+
+static int conf_check_workers(struct conf_ctx *x, const config_setting_t *root)
+{
+	struct conf *c = x->c;
+
+	if (!c->max_workers || c->workers <= c->max_workers)
+		return 0;
+	return conf_err(x, config_setting_get_member(root, "workers"),
+			"\"workers\" must not exceed \"max_workers\" (%u)",
+			c->max_workers);
+}
+
+static int conf_check_status_listen(struct conf_ctx *x,
+				    const config_setting_t *root)
 {
 	struct conf *c = x->c;
 	const config_setting_t *s;
 	unsigned int i;
-	int err = 0;
 
-	if (c->max_workers && c->workers > c->max_workers) {
-		s = config_setting_get_member(root, "workers");
-		err = conf_err(
-			x, s,
-			"\"workers\" must not exceed \"max_workers\" (%u)",
-			c->max_workers);
-		if (err != -EINVAL)
-			return err;
-	}
 	if (!c->status_listen)
 		return 0;
 	for (i = 0; i < c->nlisten; i++) {
@@ -832,6 +1853,98 @@ static int conf_check_cross(struct conf_ctx *x, const config_setting_t *root)
 	return 0;
 }
 
+/* route @i names a database that exists: set its db_index */
+static int conf_route_db(struct conf_ctx *x, const config_setting_t *e,
+			 unsigned int i)
+{
+	struct conf_route *r = &x->c->routes[i];
+	const config_setting_t *s = config_setting_get_member(e, "db");
+	char *name;
+	int db, err;
+
+	if (!r->db)
+		return 0;
+	db = conf_db_find(x->c->dbs, x->c->ndbs, r->db);
+	if (db >= 0) {
+		r->db_index = (unsigned int)db;
+		return 0;
+	}
+	err = conf_route_name(e, &name);
+	if (err)
+		return err;
+	if (name)
+		err = conf_err(x, s,
+			       "route \"%s\" names unknown database \"%s\"",
+			       name, r->db);
+	else
+		err = conf_err(x, s, "route names unknown database \"%s\"",
+			       r->db);
+	free(name);
+	return err;
+}
+
+/* route @i takes no built-in path and no route before it */
+static int conf_route_clash(struct conf_ctx *x, const config_setting_t *e,
+			    unsigned int i)
+{
+	const struct conf_route *r = &x->c->routes[i], *q;
+	unsigned int j;
+	size_t b;
+
+	if (!r->method || !r->path)
+		return 0;
+	for (b = 0; b < ARRAY_SIZE(conf_builtin_paths); b++) {
+		if (!strcmp(r->path, conf_builtin_paths[b]))
+			return conf_err(
+				x, config_setting_get_member(e, "path"),
+				"path \"%s\" is reserved for a built-in endpoint",
+				r->path);
+	}
+	for (j = 0; j < i; j++) {
+		q = &x->c->routes[j];
+		if (q->method && q->path && !strcmp(q->method, r->method) &&
+		    conf_tmpl_same(q->path, r->path))
+			return conf_err(
+				x, e,
+				"duplicate route \"%s %s\" (first at line %d)",
+				r->method, r->path, q->line);
+	}
+	return 0;
+}
+
+/* every route against the databases, the built-ins and the routes before */
+static int conf_check_routes(struct conf_ctx *x, const config_setting_t *root)
+{
+	const config_setting_t *list =
+		config_setting_get_member(root, "routes");
+	const config_setting_t *e;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < x->c->nroutes; i++) {
+		e = config_setting_get_elem(list, i);
+		err = conf_route_db(x, e, i);
+		if (!err || err == -EINVAL)
+			err = conf_route_clash(x, e, i);
+		if (err && err != -EINVAL)
+			return err;
+	}
+	return 0;
+}
+
+/* what spans keys; only values that passed their own checks are compared */
+static int conf_check_cross(struct conf_ctx *x, const config_setting_t *root)
+{
+	int err;
+
+	err = conf_check_workers(x, root);
+	if (!err || err == -EINVAL)
+		err = conf_check_status_listen(x, root);
+	if (!err || err == -EINVAL)
+		err = conf_check_routes(x, root);
+	return err;
+}
+
 /*
  * Check that @path can be opened as a file, then set c->path and c->dir.
  * A failure is the one problem reported, at line 0 of @path as given.
@@ -839,19 +1952,10 @@ static int conf_check_cross(struct conf_ctx *x, const config_setting_t *root)
 static int conf_open(struct conf_ctx *x, const char *path)
 {
 	struct conf *c = x->c;
-	struct stat st;
 	char *slash;
-	int fd, err = 0;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		err = -errno;
-	else if (fstat(fd, &st) < 0)
-		err = -errno;
-	else if (S_ISDIR(st.st_mode))
-		err = -EISDIR;
-	if (fd >= 0)
-		close(fd);
+	err = conf_readable(path);
 	if (!err) {
 		c->path = realpath(path, NULL);
 		if (!c->path)
@@ -889,7 +1993,8 @@ static int conf_parse(struct conf_ctx *x, config_t *cfg)
 		return err;
 	}
 	root = config_root_setting(cfg);
-	err = conf_check_keys(x, conf_keys, ARRAY_SIZE(conf_keys), root, NULL);
+	err = conf_check_keys(x, conf_keys, ARRAY_SIZE(conf_keys), root, NULL,
+			      x->c);
 	if (err)
 		return err;
 	err = conf_check_cross(x, root);
@@ -938,6 +2043,48 @@ static void conf_listen_destroy(struct conf_listen *l)
 	*l = (struct conf_listen){ 0 };
 }
 
+static void conf_db_destroy(struct conf_db *d)
+{
+	free(d->name);
+	free(d->path);
+	free(d->schema);
+	free(d->journal_mode);
+	free(d->synchronous);
+	*d = (struct conf_db){ 0 };
+}
+
+static void conf_stmts_free(struct conf_stmt *v, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].sql);
+	free(v);
+}
+
+static void conf_route_destroy(struct conf_route *r)
+{
+	unsigned int i;
+
+	free(r->method);
+	free(r->path);
+	free(r->db);
+	conf_stmts_free(r->sql, r->nsql);
+	conf_stmts_free(r->before, r->nbefore);
+	for (i = 0; i < r->ntypes; i++)
+		free(r->types[i].name);
+	free(r->types);
+	for (i = 0; i < r->noptional; i++)
+		free(r->optional[i]);
+	free(r->optional);
+	for (i = 0; i < r->nheaders; i++) {
+		free(r->headers[i].param);
+		free(r->headers[i].header);
+	}
+	free(r->headers);
+	*r = (struct conf_route){ 0 };
+}
+
 /**
  * conf_destroy - free everything conf_load() built
  * @c: a loaded, zeroed or already destroyed conf; left zeroed
@@ -946,6 +2093,12 @@ void conf_destroy(struct conf *c)
 {
 	unsigned int i;
 
+	for (i = 0; i < c->nroutes; i++)
+		conf_route_destroy(&c->routes[i]);
+	free(c->routes);
+	for (i = 0; i < c->ndbs; i++)
+		conf_db_destroy(&c->dbs[i]);
+	free(c->dbs);
 	if (c->status_listen) {
 		conf_listen_destroy(c->status_listen);
 		free(c->status_listen);

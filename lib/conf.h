@@ -68,6 +68,93 @@ struct conf_shutdown {
 	uint32_t drain_timeout_ms;
 };
 
+/* databases[].pool */
+struct conf_pool {
+	uint32_t size; /* connections (executor threads) per worker */
+	uint32_t acquire_timeout_ms; /* longest wait in the request queue */
+	uint32_t max_waiters;	     /* queue bound: beyond it, 503 pool_full */
+	uint32_t max_lifetime_s;     /* a connection is reopened after this */
+};
+
+/* one entry of databases */
+struct conf_db {
+	char *name;	    /* owned */
+	int line;	    /* of the group */
+	char *path;	    /* owned: absolute */
+	char *schema;	    /* owned: absolute path, NULL = none */
+	int schema_line;    /* of the schema key */
+	char *journal_mode; /* owned: "wal" "delete" "truncate" "persist" */
+	char *synchronous;  /* owned: "off" "normal" "full" "extra" */
+	bool foreign_keys;
+	uint32_t cache_size_kb; /* per connection */
+	uint32_t busy_timeout_ms;
+	uint32_t statement_timeout_ms; /* 0 = no limit */
+	uint32_t wal_limit_mb;
+	uint32_t checkpoint_interval_ms;
+	struct conf_pool pool;
+};
+
+/* the status a statement answers when it finds or changes no row */
+struct conf_stmt {
+	char *sql; /* owned */
+	int line;
+	int on_empty; /* 0, or 401 403 404 409 422 */
+};
+
+enum conf_result {
+	CONF_RESULT_MANY = 0, /* a JSON array of row objects */
+	CONF_RESULT_ONE,      /* the first row, 404 if none */
+	CONF_RESULT_EXEC,     /* {"changes":N,"last_insert_id":M} */
+};
+
+enum conf_type {
+	CONF_TYPE_ANY = 0, /* bound as it came */
+	CONF_TYPE_INT,
+	CONF_TYPE_REAL,
+	CONF_TYPE_TEXT,
+	CONF_TYPE_BOOL,
+	CONF_TYPE_BLOB, /* from base64 */
+};
+
+/* types = { name = "int"; } */
+struct conf_param_type {
+	char *name; /* owned: parameter name, no ':' */
+	enum conf_type type;
+	int line;
+};
+
+/* headers = { tenant = "X-Tenant"; } */
+struct conf_header_param {
+	char *param;  /* owned: parameter name */
+	char *header; /* owned: header field name */
+	int line;
+};
+
+/* one entry of routes */
+struct conf_route {
+	int line;	       /* of the group */
+	char *method;	       /* owned: "GET", "POST", ... as written */
+	char *path;	       /* owned: template, "/items/{id}" */
+	char *db;	       /* owned: database name */
+	unsigned int db_index; /* index of that database in conf->dbs */
+	struct conf_stmt *sql; /* owned: nsql >= 1 statements, one transaction */
+	unsigned int nsql;
+	struct conf_stmt *before; /* owned: read-only statements run first */
+	unsigned int nbefore;
+	enum conf_result result;
+	int status;		       /* of a success, 200 by default */
+	unsigned int result_from;      /* 1-based statement; 0 = the last */
+	struct conf_param_type *types; /* owned */
+	unsigned int ntypes;
+	char **optional; /* owned: parameter names that may be NULL */
+	unsigned int noptional;
+	struct conf_header_param *headers; /* owned */
+	unsigned int nheaders;
+	bool has_page;
+	uint32_t page_default; /* :limit when the query gives none */
+	uint32_t page_max;     /* :limit is clamped to this */
+};
+
 struct conf {
 	char *path; /* owned: absolute path of the file */
 	char *dir;  /* owned: its directory, absolute */
@@ -92,6 +179,11 @@ struct conf {
 	struct conf_log log;
 	struct conf_limits limits;
 	struct conf_shutdown shutdown;
+
+	struct conf_db *dbs; /* owned: ndbs databases */
+	unsigned int ndbs;
+	struct conf_route *routes; /* owned: nroutes routes, in file order */
+	unsigned int nroutes;
 };
 
 /* one problem found in a configuration file */
@@ -120,6 +212,16 @@ int conf_load(struct conf *c, const char *path, struct conf_errs *errs);
 
 /* Free everything conf_load() built; safe on a zeroed or destroyed conf. */
 void conf_destroy(struct conf *c);
+
+/**
+ * conf_errs_add - append a problem to @errs
+ * @file: the file it is in
+ * @line: its line, 0 when none applies
+ *
+ * Returns 0 or -ENOMEM.
+ */
+int conf_errs_add(struct conf_errs *errs, const char *file, int line,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Free the list; safe to call twice. */
 void conf_errs_destroy(struct conf_errs *errs);

@@ -37,8 +37,10 @@
 
 #include "lib/clock.h"
 #include "lib/conf.h"
+#include "lib/jsonw.h"
 #include "lib/log.h"
-#include "server/builtin.h"
+#include "server/params.h"
+#include "server/router.h"
 #include "server/worker.h"
 
 #define SRV_CONN_IN_MIN 4096	   /* initial and shrunk input buffer */
@@ -121,12 +123,16 @@ static void srv_conn_close(struct srv_conn *c)
 
 	if (c->state == SRV_CONN_CLOSED)
 		return;
+	/* an executor may be running its job: then free it on return */
+	if (c->state == SRV_CONN_BUSY && !srv_router_cancel(c))
+		c->zombie = true;
 	ev_del(&w->loop, c->fd);
 	close(c->fd);
 	c->fd = -1;
 	timer_cancel(&w->loop.timers, &c->timer);
 	list_del_init(&c->node);
-	list_add_tail(&c->node, &w->dead);
+	if (!c->zombie)
+		list_add_tail(&c->node, &w->dead);
 	c->state = SRV_CONN_CLOSED;
 	w->nconns--;
 	srv_worker_resume_accept(w);
@@ -144,6 +150,8 @@ void srv_conn_abort(struct srv_conn *c)
 
 void srv_conn_free(struct srv_conn *c)
 {
+	srv_params_release(&c->job);
+	jsonw_destroy(&c->job.out);
 	free(c->in);
 	free(c->body);
 	free(c);
@@ -260,17 +268,11 @@ static int srv_conn_body_room(struct srv_conn *c, size_t len)
 }
 
 /* see server/conn.h */
-void srv_conn_respond(struct srv_conn *c, struct srv_http_resp *r,
-		      const void *body, size_t len, bool close)
+void srv_conn_respond_body(struct srv_conn *c, struct srv_http_resp *r,
+			   size_t len, bool close)
 {
 	size_t hlen;
 
-	if (srv_conn_body_room(c, len) < 0) {
-		srv_conn_abort(c);
-		return;
-	}
-	if (len)
-		memcpy(c->body, body, len);
 	r->keep_alive = c->req.keep_alive && !close && !c->peer_eof &&
 			!srv_worker_is_draining(c->w);
 	r->content_length = len;
@@ -283,6 +285,19 @@ void srv_conn_respond(struct srv_conn *c, struct srv_http_resp *r,
 	c->iovpos = 0;
 	c->state = SRV_CONN_WRITE;
 	srv_conn_arm(c, srv_conn_ms(c, c->w->conf->limits.write_timeout_ms));
+}
+
+/* see server/conn.h */
+void srv_conn_respond(struct srv_conn *c, struct srv_http_resp *r,
+		      const void *body, size_t len, bool close)
+{
+	if (srv_conn_body_room(c, len) < 0) {
+		srv_conn_abort(c);
+		return;
+	}
+	if (len)
+		memcpy(c->body, body, len);
+	srv_conn_respond_body(c, r, len, close);
 }
 
 /* see server/conn.h */
@@ -521,13 +536,34 @@ static void srv_conn_process(struct srv_conn *c)
 			return;
 		}
 		if (r > 0)
-			srv_builtin_dispatch(c);
+			srv_router_dispatch(c);
 		if (c->state != SRV_CONN_WRITE)
 			return; /* closed, or answered later */
 		if (srv_conn_flush(c) <= 0)
 			return;
 		srv_conn_done(c);
 	}
+}
+
+/* see server/conn.h */
+void srv_conn_send(struct srv_conn *c)
+{
+	if (c->state != SRV_CONN_WRITE || srv_conn_flush(c) <= 0)
+		return;
+	srv_conn_done(c);
+	srv_conn_process(c);
+}
+
+/* see server/conn.h */
+void srv_conn_wait_job(struct srv_conn *c, uint64_t deadline)
+{
+	c->state = SRV_CONN_BUSY;
+	/* no input while the job is away (pipelined requests wait in the
+	 * kernel); a reset or error still arrives (EPOLLHUP, EPOLLERR) */
+	if (srv_conn_want(c, 0) < 0)
+		srv_conn_close(c);
+	else
+		srv_conn_arm(c, deadline);
 }
 
 static void srv_conn_on_io(struct ev_loop *l, int fd, uint32_t events,
@@ -549,6 +585,11 @@ static void srv_conn_on_io(struct ev_loop *l, int fd, uint32_t events,
 		srv_conn_done(c);
 		break;
 	case SRV_CONN_CLOSED:
+		return;
+	case SRV_CONN_BUSY:
+		/* the client is gone: a queued job costs no executor */
+		if (events & (EPOLLHUP | EPOLLERR))
+			srv_conn_abort(c);
 		return;
 	default:
 		if (srv_conn_fill(c) < 0)
@@ -580,6 +621,9 @@ static void srv_conn_on_timer(struct timer *t)
 	case SRV_CONN_WRITE:
 		pr_debug("client did not read its response in time: closing");
 		srv_conn_abort(c);
+		return;
+	case SRV_CONN_BUSY:
+		srv_router_acquire_timeout(c);
 		return;
 	default:
 		srv_conn_close(c); /* idle keep-alive or lingering close */

@@ -29,12 +29,14 @@
 #include "lib/timer.h"
 #include "server/http.h"
 #include "server/http_parse.h"
+#include "server/job.h"
 
 struct srv_worker;
 
 enum srv_conn_state {
 	SRV_CONN_HEAD,	 /* reading a request head */
 	SRV_CONN_BODY,	 /* reading its body */
+	SRV_CONN_BUSY,	 /* its job is with a database pool */
 	SRV_CONN_WRITE,	 /* sending a response */
 	SRV_CONN_IDLE,	 /* keep-alive, waiting for the next request */
 	SRV_CONN_LINGER, /* write side shut, draining input, then close */
@@ -50,6 +52,8 @@ struct srv_conn {
 	bool keep_alive;    /* of the response being written */
 	bool sent_continue; /* 100 Continue sent for this request */
 	bool peer_eof;	    /* the client shut its write side */
+	bool zombie;	    /* closed while an executor runs its job:
+			     * freed when the job comes back */
 
 	char *in; /* owned: received bytes */
 	size_t in_len;
@@ -69,6 +73,7 @@ struct srv_conn {
 	unsigned int iovpos; /* the first not completely sent */
 
 	struct timer timer;
+	struct srv_job job; /* the request sent to a pool */
 };
 
 /**
@@ -92,6 +97,21 @@ int srv_conn_open(struct srv_worker *w, int fd, bool status_only);
  */
 void srv_conn_respond(struct srv_conn *c, struct srv_http_resp *r,
 		      const void *body, size_t len, bool close);
+
+/* the same, with @len bytes already in c->body (not copied) */
+void srv_conn_respond_body(struct srv_conn *c, struct srv_http_resp *r,
+			   size_t len, bool close);
+
+/* send a response queued outside the request path, then go on */
+void srv_conn_send(struct srv_conn *c);
+
+/* the request went to a pool: wait (no input) until @deadline */
+void srv_conn_wait_job(struct srv_conn *c, uint64_t deadline);
+
+static inline bool srv_conn_is_zombie(const struct srv_conn *c)
+{
+	return c->zombie;
+}
 
 /**
  * srv_conn_error - answer the current request with DESIGN.md's JSON error

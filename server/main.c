@@ -23,6 +23,7 @@
 #include "lib/version.h"
 #include "server/master.h"
 #include "server/pidfile.h"
+#include "server/validate.h"
 
 static const struct {
 	const char *word;
@@ -77,6 +78,25 @@ static int srv_main_load(struct conf *c, const char *path)
 	}
 	conf_errs_destroy(&errs);
 	return err ? 1 : 0;
+}
+
+/* -t: the validate procedure too (schemas, statements), creating nothing */
+static int srv_main_test(const struct conf *c)
+{
+	struct conf_errs errs = { 0 };
+	int err;
+
+	err = srv_validate(c, SRV_VALIDATE_TEST, &errs);
+	srv_main_print_errors(&errs);
+	conf_errs_destroy(&errs);
+	if (err) {
+		if (err != -EINVAL)
+			fprintf(stderr, "poold: could not test \"%s\": %s\n",
+				c->path, strerror(-err));
+		return 1;
+	}
+	printf("poold: configuration file %s test is successful\n", c->path);
+	return 0;
 }
 
 static int srv_main_signal(const struct conf *c, const char *word)
@@ -160,8 +180,7 @@ int main(int argc, char **argv)
 		return 2;
 	rc = srv_main_load(c, path);
 	if (!rc && test)
-		printf("poold: configuration file %s test is successful\n",
-		       c->path);
+		rc = srv_main_test(c);
 	if (rc || test || sigword) {
 		if (!rc && sigword)
 			rc = srv_main_signal(c, sigword);

@@ -50,6 +50,7 @@
 #include "lib/util.h"
 #include "server/listen.h"
 #include "server/pidfile.h"
+#include "server/validate.h"
 #include "server/worker.h"
 
 #define SRV_MASTER_TICK_MS 100
@@ -518,6 +519,30 @@ static int srv_master_timer(struct srv_master *m)
 	return ev_add(&m->loop, m->tfd, EPOLLIN, srv_master_on_tick, m);
 }
 
+/* create the databases, apply the schemas, check every route */
+static int srv_master_validate(const struct conf *conf)
+{
+	struct conf_errs errs = { 0 };
+	unsigned int i;
+	int err;
+
+	if (!conf->ndbs)
+		return 0;
+	err = srv_validate(conf, SRV_VALIDATE_APPLY, &errs);
+	for (i = 0; i < errs.n; i++)
+		pr_err("%s:%d: %s", errs.v[i].file, errs.v[i].line,
+		       errs.v[i].reason);
+	conf_errs_destroy(&errs);
+	if (err == -EINVAL)
+		return SRV_EXIT_CONFIG;
+	if (err) {
+		pr_err_errno(err, "could not validate the configuration");
+		return SRV_EXIT_RUNTIME;
+	}
+	pr_info("%u databases ready, %u routes", conf->ndbs, conf->nroutes);
+	return 0;
+}
+
 /* everything up to the first fork; 0, or the exit status on failure */
 static int srv_master_start(struct srv_master *m, bool foreground)
 {
@@ -544,6 +569,9 @@ static int srv_master_start(struct srv_master *m, bool foreground)
 			     conf->pidfile);
 		return SRV_EXIT_RUNTIME;
 	}
+	err = srv_master_validate(conf);
+	if (err)
+		return err;
 	if (srv_master_bind(m) < 0)
 		return SRV_EXIT_RUNTIME;
 	if (!foreground && (err = srv_master_daemonize()) < 0) {

@@ -43,7 +43,9 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "server/conn.h"
+#include "lib/db.h"
 #include "server/listen.h"
+#include "server/router.h"
 
 #define SRV_WORKER_READD_EVERY 16  /* accepts between listener re-adds */
 #define SRV_WORKER_ACCEPT_BATCH 64 /* accepts per wake-up at most */
@@ -187,7 +189,9 @@ static void srv_worker_halt(struct srv_worker *w)
 	pr_info("fast stop: closing %u connections", w->nconns);
 	list_for_each_safe(pos, tmp, &w->conns)
 		srv_conn_abort(list_entry(pos, struct srv_conn, node));
-	ev_stop(&w->loop);
+	/* at once: executors may be inside long statements; SQLite
+	 * discards an unfinished transaction on the next open */
+	_exit(0);
 }
 
 static void srv_worker_on_signal(struct ev_loop *l, int fd, uint32_t events,
@@ -253,6 +257,78 @@ static int srv_worker_signals(struct srv_worker *w)
 	return ev_add(&w->loop, w->sfd, EPOLLIN, srv_worker_on_signal, w);
 }
 
+static void srv_worker_on_done(struct ev_loop *l, int fd, uint32_t events,
+			       void *data)
+{
+	struct srv_worker *w = data;
+	struct list_head done, *pos, *tmp;
+
+	srv_done_take(&w->done, &done);
+	list_for_each_safe(pos, tmp, &done) {
+		list_del_init(pos);
+		srv_router_complete(list_entry(pos, struct srv_job, node));
+	}
+}
+
+/* learn each route's parameters and columns on a connection of our own */
+static int srv_worker_routes(struct srv_worker *w)
+{
+	const struct conf *conf = w->conf;
+	struct conf_errs errs = { 0 };
+	struct db_conn *conns;
+	unsigned int i;
+	char msg[256];
+	int err = 0;
+
+	conns = calloc(conf->ndbs + 1, sizeof(*conns));
+	if (!conns)
+		return -ENOMEM;
+	for (i = 0; i < conf->ndbs && !err; i++) {
+		if (db_open(&conns[i], &conf->dbs[i], conf->dbs[i].path,
+			    conf->debug_functions, msg, sizeof(msg))) {
+			pr_err("database \"%s\": %s", conf->dbs[i].name, msg);
+			err = -EIO;
+		}
+	}
+	if (!err)
+		err = srv_routes_build(&w->routes, conf, conns, &errs);
+	for (i = 0; i < errs.n; i++)
+		pr_err("%s:%d: %s", errs.v[i].file, errs.v[i].line,
+		       errs.v[i].reason);
+	conf_errs_destroy(&errs);
+	for (i = 0; i < conf->ndbs; i++)
+		db_close(&conns[i]);
+	free(conns);
+	return err;
+}
+
+static int srv_worker_pools(struct srv_worker *w)
+{
+	unsigned int i;
+	int err;
+
+	err = srv_done_init(&w->done);
+	if (err)
+		return err;
+	err = ev_add(&w->loop, w->done.efd, EPOLLIN, srv_worker_on_done, w);
+	if (err)
+		return err;
+	w->pools = calloc(w->conf->ndbs + 1, sizeof(*w->pools));
+	if (!w->pools)
+		return -ENOMEM;
+	for (i = 0; i < w->conf->ndbs; i++) {
+		w->npools++;
+		err = srv_dbpool_start(&w->pools[i], w->conf, i, &w->routes,
+				       &w->done);
+		if (err) {
+			pr_err("database \"%s\": could not open the pool: %s",
+			       w->conf->dbs[i].name, w->pools[i].start_msg);
+			return err;
+		}
+	}
+	return 0;
+}
+
 static int srv_worker_init(struct srv_worker *w)
 {
 	int err;
@@ -260,7 +336,13 @@ static int srv_worker_init(struct srv_worker *w)
 	list_init(&w->conns);
 	list_init(&w->dead);
 	timer_init(&w->accept_retry, srv_worker_on_accept_retry);
+	w->done.efd = -1;
 	err = ev_loop_init(&w->loop);
+	if (err)
+		return err;
+	err = srv_worker_routes(w);
+	if (!err)
+		err = srv_worker_pools(w);
 	if (err)
 		return err;
 	w->loop.before_sleep = srv_worker_before_sleep;
@@ -276,9 +358,27 @@ static void srv_worker_destroy(struct srv_worker *w)
 {
 	struct list_head *pos, *tmp;
 
+	struct list_head done;
+	unsigned int i;
+
 	list_for_each_safe(pos, tmp, &w->conns)
 		srv_conn_abort(list_entry(pos, struct srv_conn, node));
+	/* executors finish what they hold; those jobs' connections are
+	 * closed already and are freed as the jobs come back */
+	for (i = 0; i < w->npools; i++)
+		srv_dbpool_stop(&w->pools[i]);
+	free(w->pools);
+	if (w->done.efd >= 0) {
+		srv_done_take(&w->done, &done);
+		list_for_each_safe(pos, tmp, &done) {
+			list_del_init(pos);
+			srv_router_complete(
+				list_entry(pos, struct srv_job, node));
+		}
+		srv_done_destroy(&w->done);
+	}
 	srv_worker_before_sleep(&w->loop, w);
+	srv_routes_destroy(&w->routes);
 	if (w->sfd >= 0)
 		close(w->sfd);
 	ev_loop_destroy(&w->loop);
@@ -314,6 +414,7 @@ void srv_worker_main(const struct conf *conf, struct srv_listener *ls,
 	err = srv_worker_init(&w);
 	if (err) {
 		pr_err_errno(err, "could not start");
+		srv_worker_destroy(&w);
 		exit(SRV_WORKER_EXIT_FATAL);
 	}
 	pr_debug("started (generation %u)", (unsigned int)generation);

@@ -20,6 +20,8 @@
 #include "lib/ev.h"
 #include "lib/list.h"
 #include "lib/timer.h"
+#include "server/dbpool.h"
+#include "server/route.h"
 
 struct conf;
 struct srv_listener;
@@ -43,6 +45,10 @@ struct srv_worker {
 	bool draining;		   /* SIGTERM received */
 	unsigned int accepts;	   /* since the listeners were last re-added */
 	struct timer accept_retry; /* after EMFILE/ENFILE */
+	struct srv_routes routes;  /* owned: compiled at start */
+	struct srv_dbpool *pools;  /* owned: one per database */
+	unsigned int npools;	   /* started */
+	struct srv_done done;	   /* owned: finished jobs come back here */
 };
 
 /**

@@ -401,3 +401,95 @@ int h_run(const char *cmd, char *out, size_t outsz)
 	st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+int h_req(int port, const char *req, struct h_resp *r)
+{
+	int fd, st = -1;
+
+	fd = h_connect(port);
+	if (fd < 0)
+		return -1;
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) == (ssize_t)strlen(req) &&
+	    h_read_resp(fd, r) == 0)
+		st = r->status;
+	close(fd);
+	return st;
+}
+
+long long h_sql(const char *db, const char *sql)
+{
+	char cmd[4096], out[256];
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"%s\" 2>&1", db, sql);
+	if (h_run(cmd, out, sizeof(out)) != 0)
+		return -1;
+	return out[0] >= '0' && out[0] <= '9' ? atoll(out) : -1;
+}
+
+/* parse what @buf holds as one response: true once complete */
+static bool h_burst_parse(const char *buf, size_t len, struct h_burst_res *r)
+{
+	const char *end = memmem(buf, len, "\r\n\r\n", 4);
+	const char *cl;
+	size_t head, want;
+
+	if (!end)
+		return false;
+	head = (size_t)(end - buf) + 4;
+	cl = memmem(buf, head, "Content-Length: ", 16);
+	want = cl ? strtoul(cl + 16, NULL, 10) : 0;
+	if (len < head + want)
+		return false;
+	sscanf(buf, "HTTP/1.%*d %d", &r->status);
+	r->retry_after = memmem(buf, head, "Retry-After:", 12) != NULL;
+	snprintf(r->body, sizeof(r->body), "%.*s", (int)want, buf + head);
+	return true;
+}
+
+int h_burst(int port, const char *req, int n, struct h_burst_res *out,
+	    int timeout_ms)
+{
+	struct pollfd *p = calloc((size_t)n, sizeof(*p));
+	char(*buf)[2048] = calloc((size_t)n, sizeof(*buf));
+	size_t *len = calloc((size_t)n, sizeof(*len));
+	long long t0 = h_now_ms(), end = t0 + timeout_ms;
+	int i, done = 0, left;
+	ssize_t k;
+
+	ck_assert(p && buf && len);
+	for (i = 0; i < n; i++) {
+		out[i] = (struct h_burst_res){ .status = -1 };
+		p[i].fd = h_connect(port);
+		p[i].events = POLLIN;
+		if (p[i].fd >= 0)
+			send(p[i].fd, req, strlen(req), MSG_NOSIGNAL);
+	}
+	while (done < n && (left = (int)(end - h_now_ms())) > 0) {
+		if (poll(p, (nfds_t)n, left) <= 0)
+			break;
+		for (i = 0; i < n; i++) {
+			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			k = recv(p[i].fd, buf[i] + len[i],
+				 sizeof(buf[i]) - 1 - len[i], 0);
+			if (k > 0)
+				len[i] += (size_t)k;
+			if (k > 0 && !h_burst_parse(buf[i], len[i], &out[i]))
+				continue;
+			if (k > 0) {
+				out[i].ms = h_now_ms() - t0;
+				done++;
+			}
+			close(p[i].fd);
+			p[i].fd = -1; /* poll ignores negative descriptors */
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+	}
+	free(p);
+	free(buf);
+	free(len);
+	return done;
+}

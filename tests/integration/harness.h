@@ -101,6 +101,29 @@ int h_run(const char *cmd, char *out, size_t outsz);
 const char *h_header(const struct h_resp *r, const char *name, char *buf,
 		     size_t size);
 
+/* one response of a burst */
+struct h_burst_res {
+	int status;	  /* -1: no complete response */
+	long long ms;	  /* from the burst's start to the response */
+	bool retry_after; /* a Retry-After header came with it */
+	char body[512];	  /* its start */
+};
+
+/*
+ * h_burst - open @n connections, send @req on each, and collect one
+ * response from each (in whatever order they come); returns how many
+ * complete responses arrived within @timeout_ms
+ */
+int h_burst(int port, const char *req, int n, struct h_burst_res *out,
+	    int timeout_ms);
+
+/* one request (full text) on a fresh connection; the status */
+int h_req(int port, const char *req, struct h_resp *r);
+
+/* run @sql on @db with the sqlite3 command and return the first number it
+ * prints (-1 if none) */
+long long h_sql(const char *db, const char *sql);
+
 /* milliseconds on CLOCK_MONOTONIC */
 long long h_now_ms(void);
 

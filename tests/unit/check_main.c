@@ -20,6 +20,8 @@ int main(void)
 	srunner_add_suite(sr, http_parse_suite());
 	srunner_add_suite(sr, timer_suite());
 	srunner_add_suite(sr, log_suite());
+	srunner_add_suite(sr, jsonw_suite());
+	srunner_add_suite(sr, sqlerr_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

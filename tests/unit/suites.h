@@ -14,5 +14,7 @@ Suite *conf_suite(void);
 Suite *http_parse_suite(void);
 Suite *timer_suite(void);
 Suite *log_suite(void);
+Suite *jsonw_suite(void);
+Suite *sqlerr_suite(void);
 
 #endif /* TESTS_UNIT_SUITES_H */
