@@ -114,32 +114,14 @@ static int conf_err_vadd(struct conf_errs *errs, const char *dir,
 			 const char *file, int line, const char *fmt,
 			 va_list ap)
 {
-	struct conf_err *e;
-	unsigned int cap;
-	int n;
+	char *path = NULL;
+	int err;
 
-	if (errs->n == errs->cap) {
-		cap = errs->cap ? errs->cap * 2 : 8;
-		e = reallocarray(errs->v, cap, sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		errs->v = e;
-		errs->cap = cap;
-	}
-	e = &errs->v[errs->n];
-	if (dir && file[0] != '/')
-		n = asprintf(&e->file, "%s/%s", dir, file);
-	else
-		n = asprintf(&e->file, "%s", file);
-	if (n < 0)
+	if (dir && file[0] != '/' && asprintf(&path, "%s/%s", dir, file) < 0)
 		return -ENOMEM;
-	if (vasprintf(&e->reason, fmt, ap) < 0) {
-		free(e->file);
-		return -ENOMEM;
-	}
-	e->line = line;
-	errs->n++;
-	return -EINVAL;
+	err = conf_errs_vadd(errs, path ? path : file, line, fmt, ap);
+	free(path);
+	return err ? err : -EINVAL;
 }
 
 static int conf_err_at(struct conf_ctx *x, const char *file, int line,

@@ -9,8 +9,9 @@
  *
  * Errors are collected, not printed: libconfig stops at its first syntax
  * error, every later check (unknown keys, wrong types, out-of-range values,
- * keys of features that are not built yet) is reported all at once, each
- * with the file, line and reason.
+ * duplicate routes, unknown databases) is reported all at once, each with
+ * the file, line and reason.  Checks that need SQLite (statements, schemas)
+ * are server/validate.c's and join the same list (conf_errs_add).
  *
  * A loaded struct conf is never modified.  A reload loads a new one and
  * swaps it whole.  No threads, no global state: safe in any process.
@@ -18,6 +19,7 @@
 #ifndef LIB_CONF_H
 #define LIB_CONF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -222,6 +224,11 @@ void conf_destroy(struct conf *c);
  */
 int conf_errs_add(struct conf_errs *errs, const char *file, int line,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* the same with a va_list */
+int conf_errs_vadd(struct conf_errs *errs, const char *file, int line,
+		   const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 /* Free the list; safe to call twice. */
 void conf_errs_destroy(struct conf_errs *errs);

@@ -12,14 +12,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-int conf_errs_add(struct conf_errs *errs, const char *file, int line,
-		  const char *fmt, ...)
+int conf_errs_vadd(struct conf_errs *errs, const char *file, int line,
+		   const char *fmt, va_list ap)
 {
 	struct conf_err *e;
 	unsigned int cap;
-	va_list ap;
-	int n;
 
 	if (errs->n == errs->cap) {
 		cap = errs->cap ? errs->cap * 2 : 8;
@@ -31,15 +30,25 @@ int conf_errs_add(struct conf_errs *errs, const char *file, int line,
 	}
 	e = &errs->v[errs->n];
 	e->line = line;
-	if (asprintf(&e->file, "%s", file) < 0)
+	e->file = strdup(file);
+	if (!e->file)
 		return -ENOMEM;
-	va_start(ap, fmt);
-	n = vasprintf(&e->reason, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
+	if (vasprintf(&e->reason, fmt, ap) < 0) {
 		free(e->file);
 		return -ENOMEM;
 	}
 	errs->n++;
 	return 0;
+}
+
+int conf_errs_add(struct conf_errs *errs, const char *file, int line,
+		  const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = conf_errs_vadd(errs, file, line, fmt, ap);
+	va_end(ap);
+	return err;
 }
