@@ -83,7 +83,11 @@ static const char routes[] =
 	"          \"SELECT count(*) AS n FROM marks\" );\n"
 	"  result = \"one\"; result_from = 1; },\n"
 	"{ method = \"GET\"; path = \"/all\"; db = \"main\";\n"
-	"  sql = \"SELECT * FROM items\"; result = \"many\"; }\n"
+	"  sql = \"SELECT * FROM items\"; result = \"many\"; },\n"
+	"{ method = \"POST\"; path = \"/temp\"; db = \"main\";\n"
+	"  sql = \"CREATE TEMP TABLE IF NOT EXISTS mine (x)\"; result = \"exec\"; },\n"
+	"{ method = \"GET\"; path = \"/temp\"; db = \"main\";\n"
+	"  sql = \"SELECT count(*) AS n FROM temp.sqlite_master\"; result = \"one\"; }\n"
 	");\n";
 
 static void teardown(void)
@@ -603,6 +607,60 @@ START_TEST(test_routes_config_test)
 }
 END_TEST
 
+/* a connection lives max_lifetime_s, then is reopened between jobs */
+START_TEST(test_routes_connection_recycled)
+{
+	struct h_resp r;
+	int i;
+
+	boot(1, DB_CONF("size = 1; max_lifetime_s = 1;", ""), "");
+	ck_assert_int_eq(h_req(srv.port, "POST /temp HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+	ck_assert_int_eq(h_get(srv.port, "/temp", &r), 200);
+	ck_assert_str_eq(r.body, "{\"n\":1}\n"); /* the same connection */
+	usleep(1200000);
+	/* the job after the lifetime still runs on the old connection;
+	 * the connection is replaced right after it */
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(h_get(srv.port, "/temp", &r), 200);
+	ck_assert_str_eq(r.body, "{\"n\":0}\n"); /* a new connection */
+	h_stop(&srv);
+}
+END_TEST
+
+/* many connections, pipelined requests for different rows: every answer
+ * is the one its request asked for, in order */
+START_TEST(test_routes_no_crosstalk)
+{
+	enum { CONNS = 40, EACH = 10 };
+	char req[4096], want[64];
+	int fds[CONNS], i, k;
+	struct h_resp r;
+
+	boot(2, DB_CONF("size = 4;", ""), "");
+	for (i = 0; i < CONNS; i++) {
+		fds[i] = h_connect(srv.port);
+		req[0] = '\0';
+		for (k = 0; k < EACH; k++)
+			snprintf(req + strlen(req), sizeof(req) - strlen(req),
+				 "GET /items/%d HTTP/1.1\r\nHost: x\r\n\r\n",
+				 (i + k) % 5 + 1);
+		h_sends(fds[i], req);
+	}
+	for (i = 0; i < CONNS; i++) {
+		for (k = 0; k < EACH; k++) {
+			ck_assert_int_eq(h_read_resp(fds[i], &r), 0);
+			ck_assert_int_eq(r.status, 200);
+			snprintf(want, sizeof(want), "{\"id\":%d,\"name\":\"item %d\"",
+				 (i + k) % 5 + 1, (i + k) % 5 + 1);
+			ck_assert_msg(!strncmp(r.body, want, strlen(want)),
+				      "conn %d req %d: %s", i, k, r.body);
+		}
+		close(fds[i]);
+	}
+	h_stop(&srv);
+}
+END_TEST
+
 Suite *routes_suite(void)
 {
 	Suite *s = suite_create("routes");
@@ -624,6 +682,8 @@ Suite *routes_suite(void)
 	tcase_add_test(tc, test_routes_too_large_result);
 	tcase_add_test(tc, test_routes_lock_timeout);
 	tcase_add_test(tc, test_routes_config_test);
+	tcase_add_test(tc, test_routes_connection_recycled);
+	tcase_add_test(tc, test_routes_no_crosstalk);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -172,6 +172,9 @@ void h_stop(struct h_server *s)
 	int st = h_signal_wait(s, SIGTERM, 30000);
 
 	ck_assert_msg(st == 0, "poold exit status %d after SIGTERM", st);
+	/* a worker that failed (a sanitizer report exits non-zero) */
+	ck_assert_msg(!h_log_has(s, "exited with status"),
+		      "a worker exited with an error; see %s", s->log);
 	h_cleanup(s);
 }
 
