@@ -10,6 +10,10 @@
  * queue on the write gate and should never get here; this handler is for
  * locks held by processes outside poold.)
  *
+ * WAL upkeep is poold's (one designated worker checkpoints on a timer,
+ * server/exec.c), so SQLite's automatic checkpoint, which would run inside
+ * whichever request commits past 1000 pages, is turned off.
+ *
  * Statement timeouts: a progress handler runs every DB_PROGRESS_OPS
  * virtual-machine instructions and interrupts the statement once the
  * deadline set by db_arm_timeout() has passed; sleep_ms() checks the same
@@ -56,7 +60,11 @@ static int db_busy_handler(void *arg, int count)
 	step *= CLOCK_NS_PER_MS;
 	if (step > limit - waited)
 		step = limit - waited;
+	if (c->state)
+		atomic_store_explicit(c->state, 'L', memory_order_relaxed);
 	db_sleep_ms((step + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS);
+	if (c->state)
+		atomic_store_explicit(c->state, 'Q', memory_order_relaxed);
 	return 1;
 }
 
@@ -104,12 +112,15 @@ static int db_pragmas(struct db_conn *c, char *err, size_t errsz)
 	const struct conf_db *cd = c->cd;
 	char sql[256];
 
-	snprintf(sql, sizeof(sql),
-		 "PRAGMA journal_mode=%s; PRAGMA synchronous=%s;"
-		 " PRAGMA foreign_keys=%s; PRAGMA cache_size=-%u;",
-		 cd->journal_mode, cd->synchronous,
-		 cd->foreign_keys ? "ON" : "OFF",
-		 (unsigned int)cd->cache_size_kb);
+	snprintf(
+		sql, sizeof(sql),
+		"PRAGMA journal_mode=%s; PRAGMA synchronous=%s;"
+		" PRAGMA foreign_keys=%s; PRAGMA cache_size=-%u;"
+		" PRAGMA journal_size_limit=%llu; PRAGMA wal_autocheckpoint=0;",
+		cd->journal_mode, cd->synchronous,
+		cd->foreign_keys ? "ON" : "OFF",
+		(unsigned int)cd->cache_size_kb,
+		(unsigned long long)cd->wal_limit_mb << 20);
 	return db_exec(c, sql, err, errsz);
 }
 

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -32,6 +33,8 @@ struct db_conn {
 	uint64_t busy_start;	  /* first busy-handler call of this wait */
 	uint64_t busy_calls;	  /* counters, for the accounting */
 	uint64_t busy_timeouts;
+	_Atomic uint32_t *state; /* borrowed: a state letter to set to
+					 * 'L' while the busy handler waits */
 };
 
 /**

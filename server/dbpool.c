@@ -34,7 +34,9 @@
 #include "lib/log.h"
 #include "server/exec.h"
 #include "server/job.h"
+#include "server/cycle.h"
 #include "server/route.h"
+#include "shm/shm.h"
 
 int srv_done_init(struct srv_done *d)
 {
@@ -69,7 +71,8 @@ static void srv_done_push(struct srv_done *d, struct srv_job *job)
 
 	pthread_mutex_lock(&d->lock);
 	was_empty = list_empty(&d->list);
-	job->state = SRV_JOB_DONE;
+	/* job->state stays RUNNING: only the pool's lock guards it, and the
+	 * loop marks it done once it has taken the job back */
 	list_add_tail(&job->node, &d->list);
 	pthread_mutex_unlock(&d->lock);
 	/* the loop drains the whole list per wake-up: one write suffices */
@@ -145,6 +148,13 @@ static int srv_exec_open(struct srv_exec *ex, char *msg, size_t size)
 
 	rc = db_open(&ex->conn, p->cd, p->cd->path, p->conf->debug_functions,
 		     msg, size);
+	if (!rc) {
+		ex->conn.state = &ex->sx->state;
+		ex->busy_seen = 0;
+		shm_write_begin(&ex->sx->seq);
+		shm_add(&ex->sx->conns_opened, 1);
+		shm_write_end(&ex->sx->seq);
+	}
 	if (!rc)
 		rc = srv_exec_prepare_tx(ex);
 	for (i = 0; i < rs->n && !rc; i++) {
@@ -223,7 +233,9 @@ static void *srv_exec_main(void *arg)
 	if (rc)
 		return NULL;
 	while ((job = srv_exec_next(p))) {
-		if (!ex->conn.db)
+		if (job->kind == SRV_JOB_CHECKPOINT)
+			srv_exec_checkpoint(ex);
+		else if (!ex->conn.db)
 			srv_exec_fail(
 				job, 503, "io_error",
 				"the database connection is not available");
@@ -238,6 +250,25 @@ static void *srv_exec_main(void *arg)
 	}
 	srv_exec_close(ex);
 	return NULL;
+}
+
+/* each executor writes its own sub-slot of the worker's slot */
+static void srv_dbpool_subslots(struct srv_dbpool *p, unsigned int slot,
+				unsigned int exec0)
+{
+	struct shm_exec *sx;
+	unsigned int i;
+
+	for (i = 0; i < p->nex; i++) {
+		sx = p->shm ? shm_exec(p->shm, slot, exec0 + i) : NULL;
+		if (!sx || exec0 + i >= SHM_MAX_EXECS)
+			sx = &p->ex[i].own;
+		p->ex[i].sx = sx;
+		shm_write_begin(&sx->seq);
+		shm_set32(&sx->db, p->shm_db);
+		shm_set32(&sx->state, SHM_EXEC_IDLE);
+		shm_write_end(&sx->seq);
+	}
 }
 
 static int srv_dbpool_spawn(struct srv_dbpool *p)
@@ -261,14 +292,25 @@ static int srv_dbpool_spawn(struct srv_dbpool *p)
 	return 0;
 }
 
-int srv_dbpool_start(struct srv_dbpool *p, const struct conf *conf,
+int srv_dbpool_start(struct srv_dbpool *p, const struct srv_cycle *cy,
 		     unsigned int index, const struct srv_routes *routes,
-		     struct srv_done *done)
+		     struct srv_done *done, unsigned int slot,
+		     unsigned int exec0)
 {
+	const struct conf *conf = cy->conf;
 	unsigned int created;
 	int err;
 
 	p->conf = conf;
+	p->shm = cy->shm;
+	p->shm_db = cy->db_ids[index];
+	p->slot = slot;
+	p->ckpt = calloc(1, sizeof(*p->ckpt));
+	if (!p->ckpt)
+		return -ENOMEM;
+	p->ckpt->kind = SRV_JOB_CHECKPOINT;
+	p->ckpt->pool = p;
+	list_init(&p->ckpt->node);
 	p->cd = &conf->dbs[index];
 	p->index = index;
 	p->routes = routes;
@@ -278,6 +320,8 @@ int srv_dbpool_start(struct srv_dbpool *p, const struct conf *conf,
 	pthread_cond_init(&p->cond, NULL);
 	p->nex = p->cd->pool.size;
 	p->ex = calloc(p->nex, sizeof(*p->ex));
+	if (p->ex)
+		srv_dbpool_subslots(p, slot, exec0);
 	err = p->ex ? srv_dbpool_spawn(p) : -ENOMEM;
 	for (created = 0; p->ex && created < p->nex && p->ex[created].running;
 	     created++)
@@ -311,6 +355,8 @@ void srv_dbpool_stop(struct srv_dbpool *p)
 	}
 	free(p->ex);
 	p->ex = NULL;
+	free(p->ckpt);
+	p->ckpt = NULL;
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->lock);
 }
@@ -346,4 +392,26 @@ bool srv_dbpool_cancel(struct srv_dbpool *p, struct srv_job *job)
 	}
 	pthread_mutex_unlock(&p->lock);
 	return queued;
+}
+
+void srv_dbpool_checkpoint_tick(struct srv_dbpool *p)
+{
+	int32_t slot;
+
+	if (!p->shm || p->ckpt_pending)
+		return;
+	slot = atomic_load_explicit(&p->shm->checkpointer_slot,
+				    memory_order_acquire);
+	if (slot != (int32_t)p->slot)
+		return;
+	/* ahead of the requests: a WAL past its limit slows every reader */
+	p->ckpt->deadline = UINT64_MAX;
+	p->ckpt->queued_at = clock_mono_ns();
+	pthread_mutex_lock(&p->lock);
+	p->ckpt->state = SRV_JOB_QUEUED;
+	list_add_tail(&p->ckpt->node, p->queue.next);
+	p->nqueued++;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	p->ckpt_pending = true;
 }

@@ -26,9 +26,11 @@
 
 #include "lib/db.h"
 #include "lib/list.h"
+#include "shm/poold_shm.h"
 
 struct conf;
 struct conf_db;
+struct srv_cycle;
 struct srv_job;
 struct srv_routes;
 
@@ -59,6 +61,10 @@ struct srv_exec {
 	sqlite3_stmt **stmts;	    /* owned: by statement id; NULL for
 					 * other databases' routes */
 	sqlite3_stmt *tx[SRV_TX_N]; /* owned */
+	struct shm_exec *sx;	    /* borrowed: its sub-slot in the segment,
+				     * or &own when there is none */
+	struct shm_exec own;
+	uint64_t busy_seen; /* conn.busy_calls already counted */
 };
 
 struct srv_dbpool {
@@ -67,6 +73,14 @@ struct srv_dbpool {
 	unsigned int index;		 /* in conf->dbs */
 	const struct srv_routes *routes; /* borrowed */
 	struct srv_done *done;		 /* borrowed */
+	struct shm_hdr *shm;		 /* borrowed: the segment, or NULL */
+	uint32_t shm_db;		 /* its entry in the segment */
+	unsigned int slot;		 /* the worker's slot */
+
+	/* WAL upkeep: loop thread only */
+	uint64_t ckpt_next;   /* CLOCK_MONOTONIC ns of the next one */
+	struct srv_job *ckpt; /* owned: the checkpoint job */
+	bool ckpt_pending;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* jobs queued, or stopping */
@@ -92,17 +106,20 @@ void srv_done_take(struct srv_done *d, struct list_head *out);
  * srv_dbpool_start - open the pool: start its executors and wait until
  * each has opened its connection and prepared its statements
  * @p:      the pool (zeroed by the caller)
- * @conf:   the configuration
+ * @cy:     the cycle (configuration, segment)
  * @index:  the database, in conf->dbs
  * @routes: the compiled routes
  * @done:   the worker's completion channel
+ * @slot:   the worker's slot in the segment
+ * @exec0:  the first executor sub-slot of this pool in that slot
  *
  * Returns 0, or a negative errno / SQLite failure with p->start_msg set;
  * the pool is then stopped and safe for srv_dbpool_stop().
  */
-int srv_dbpool_start(struct srv_dbpool *p, const struct conf *conf,
+int srv_dbpool_start(struct srv_dbpool *p, const struct srv_cycle *cy,
 		     unsigned int index, const struct srv_routes *routes,
-		     struct srv_done *done);
+		     struct srv_done *done, unsigned int slot,
+		     unsigned int exec0);
 
 /* stop the executors (after the jobs they hold) and join them */
 void srv_dbpool_stop(struct srv_dbpool *p);
@@ -112,6 +129,12 @@ void srv_dbpool_stop(struct srv_dbpool *p);
  * Returns 0, or -EAGAIN when max_waiters jobs already wait (pool_full).
  */
 int srv_dbpool_submit(struct srv_dbpool *p, struct srv_job *job);
+
+/*
+ * srv_dbpool_checkpoint_tick - every checkpoint_interval_ms: when this
+ * worker is the designated checkpointer, queue the checkpoint job
+ */
+void srv_dbpool_checkpoint_tick(struct srv_dbpool *p);
 
 /* take back a job still queued: true if it was (it never ran) */
 bool srv_dbpool_cancel(struct srv_dbpool *p, struct srv_job *job);

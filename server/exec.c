@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -37,6 +38,7 @@
 #include "server/dbpool.h"
 #include "server/job.h"
 #include "server/route.h"
+#include "shm/shm.h"
 
 #define SRV_EXEC_MAX_COLS 256
 
@@ -53,8 +55,9 @@ struct srv_exec_state {
 	struct srv_job *job;
 	const struct srv_route *r;
 	struct srv_exec_cols cols;
-	int on_empty;  /* a statement found nothing: its status */
-	char msg[256]; /* SQLite's message, kept before ROLLBACK */
+	int on_empty;	   /* a statement found nothing: its status */
+	bool gate_timeout; /* the write gate was not taken in time */
+	char msg[256];	   /* SQLite's message, kept before ROLLBACK */
 };
 
 static const struct {
@@ -315,9 +318,72 @@ static void srv_exec_rollback(struct srv_exec *ex)
 		srv_exec_tx(ex, SRV_TX_ROLLBACK);
 }
 
-/* statements [from, to) in one transaction */
-static int srv_exec_phase(struct srv_exec_state *x, unsigned int from,
-			  unsigned int to, bool write)
+/*
+ * Take the database's write gate: poold's writers queue here, across
+ * every worker, instead of meeting SQLITE_BUSY inside SQLite.  The wait
+ * is bounded by busy_timeout_ms and measured exactly.  Returns 0 (held)
+ * or -ETIMEDOUT.
+ */
+static int srv_exec_gate_take(struct srv_exec_state *x, uint64_t *held_at)
+{
+	struct srv_exec *ex = x->ex;
+	struct shm_exec *sx = ex->sx;
+	struct srv_dbpool *p = ex->pool;
+	bool recovered = false;
+	uint64_t t0, waited;
+	int err;
+
+	if (!p->shm)
+		return 0;
+	err = shm_gate_trylock(p->shm, p->shm_db, &recovered);
+	if (err == -EBUSY) {
+		shm_set32(&sx->state, SHM_EXEC_ACQUIRE);
+		t0 = clock_mono_ns();
+		err = shm_gate_lock(p->shm, p->shm_db,
+				    (uint64_t)p->cd->busy_timeout_ms *
+					    CLOCK_NS_PER_MS,
+				    &recovered);
+		*held_at = clock_mono_ns();
+		waited = *held_at - t0;
+		shm_write_begin(&sx->seq);
+		shm_add(&sx->gate_waits, 1);
+		shm_add(&sx->gate_wait_ns_sum, waited);
+		shm_max(&sx->gate_wait_ns_max, waited);
+		shm_add(&sx->lock_timeouts, err == -ETIMEDOUT);
+		shm_write_end(&sx->seq);
+		shm_set32(&sx->state, SHM_EXEC_QUERY);
+	} else {
+		*held_at = clock_mono_ns();
+	}
+	if (recovered) {
+		pr_warn("database \"%s\": a writer died holding the write gate; recovered",
+			p->cd->name);
+		shm_write_begin(&sx->seq);
+		shm_add(&sx->gate_recoveries, 1);
+		shm_write_end(&sx->seq);
+	}
+	if (err)
+		x->gate_timeout = true;
+	return err;
+}
+
+static void srv_exec_gate_give(struct srv_exec_state *x, uint64_t held_at)
+{
+	struct srv_exec *ex = x->ex;
+	uint64_t held;
+
+	if (!ex->pool->shm)
+		return;
+	shm_gate_unlock(ex->pool->shm, ex->pool->shm_db);
+	held = clock_mono_ns() - held_at;
+	shm_write_begin(&ex->sx->seq);
+	shm_add(&ex->sx->gate_hold_ns_sum, held);
+	shm_max(&ex->sx->gate_hold_ns_max, held);
+	shm_write_end(&ex->sx->seq);
+}
+
+static int srv_exec_statements(struct srv_exec_state *x, unsigned int from,
+			       unsigned int to, bool write)
 {
 	unsigned int k;
 	int rc;
@@ -332,6 +398,26 @@ static int srv_exec_phase(struct srv_exec_state *x, unsigned int from,
 			 sqlite3_errmsg(x->ex->conn.db));
 		srv_exec_rollback(x->ex);
 	}
+	return rc;
+}
+
+/* statements [from, to) in one transaction; a write holds the gate */
+static int srv_exec_phase(struct srv_exec_state *x, unsigned int from,
+			  unsigned int to, bool write)
+{
+	uint64_t held_at = 0;
+	int rc;
+
+	if (!write)
+		return srv_exec_statements(x, from, to, false);
+	if (srv_exec_gate_take(x, &held_at))
+		return SQLITE_BUSY;
+	rc = srv_exec_statements(x, from, to, true);
+	if (!rc && x->ex->pool->shm)
+		atomic_fetch_add(
+			&shm_db(x->ex->pool->shm, x->ex->pool->shm_db)->commits,
+			1);
+	srv_exec_gate_give(x, held_at);
 	return rc;
 }
 
@@ -384,12 +470,42 @@ static void srv_exec_answer_empty(struct srv_exec_state *x)
 	srv_exec_fail(x->job, 404, "not_found", "not found");
 }
 
+/* what this job met, into the executor's sub-slot */
+static void srv_exec_account(struct srv_exec_state *x, int rc)
+{
+	struct srv_exec *ex = x->ex;
+	struct shm_exec *sx = ex->sx;
+	uint64_t calls = ex->conn.busy_calls - ex->busy_seen;
+	int code = db_errcode(&ex->conn, rc);
+
+	ex->busy_seen = ex->conn.busy_calls;
+	shm_write_begin(&sx->seq);
+	shm_add(&sx->jobs, 1);
+	shm_add(&sx->busy_handler_calls, calls);
+	if (rc && !x->on_empty && !x->gate_timeout && !x->job->out.err) {
+		if ((code & 0xff) == SQLITE_BUSY) {
+			shm_add(&sx->lock_timeouts, 1);
+			shm_add(&sx->busy_immediate, !calls);
+			shm_add(&sx->busy_snapshot,
+				code == SQLITE_BUSY_SNAPSHOT);
+		} else if (code == SQLITE_INTERRUPT) {
+			shm_add(&sx->statement_timeouts, 1);
+		} else if ((code & 0xff) != SQLITE_CONSTRAINT) {
+			shm_add(&sx->errors, 1);
+		}
+	}
+	shm_write_end(&sx->seq);
+}
+
 void srv_exec_run(struct srv_exec *ex, struct srv_job *job)
 {
 	struct srv_exec_state x = { .ex = ex, .job = job, .r = job->route };
 	const struct srv_route *r = job->route;
 	int rc = 0;
 
+	shm_set32(&ex->sx->state, SHM_EXEC_QUERY);
+	atomic_store_explicit(&ex->sx->busy_since_mono_ns, clock_mono_ns(),
+			      memory_order_relaxed);
 	job->status = r->cr->status;
 	job->extra[0] = '\0';
 	job->more = false;
@@ -401,7 +517,15 @@ void srv_exec_run(struct srv_exec *ex, struct srv_job *job)
 				    r->write);
 	ex->conn.deadline = 0;
 	srv_exec_cols_free(&x.cols);
-	if (x.on_empty)
+	srv_exec_account(&x, rc);
+	atomic_store_explicit(&ex->sx->busy_since_mono_ns, 0,
+			      memory_order_relaxed);
+	shm_set32(&ex->sx->state, SHM_EXEC_IDLE);
+	if (x.gate_timeout)
+		srv_exec_fail(
+			job, 503, "lock_timeout",
+			"the write gate stayed taken longer than busy_timeout_ms");
+	else if (x.on_empty)
 		srv_exec_answer_empty(&x);
 	else if (rc && !job->out.err)
 		srv_exec_sqlite_error(&x, rc);
@@ -413,4 +537,48 @@ void srv_exec_run(struct srv_exec *ex, struct srv_job *job)
 		srv_exec_fail(job, 500, "internal", "out of memory");
 	else
 		jsonw_append(&job->out, "\n", 1);
+}
+
+static uint64_t srv_exec_wal_bytes(const struct conf_db *cd)
+{
+	char path[4200];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s-wal", cd->path);
+	return stat(path, &st) < 0 ? 0 : (uint64_t)st.st_size;
+}
+
+void srv_exec_checkpoint(struct srv_exec *ex)
+{
+	struct srv_dbpool *p = ex->pool;
+	struct srv_exec_state x = { .ex = ex };
+	struct shm_db *d = shm_db(p->shm, p->shm_db);
+	uint64_t wal = srv_exec_wal_bytes(p->cd), held_at = 0;
+	bool truncate = wal > ((uint64_t)p->cd->wal_limit_mb << 20);
+	int rc;
+
+	if (!ex->conn.db || !d)
+		return;
+	/* TRUNCATE must not race a writer: under the gate, like one */
+	if (truncate && srv_exec_gate_take(&x, &held_at))
+		return;
+	shm_set32(&ex->sx->state, SHM_EXEC_QUERY);
+	rc = sqlite3_wal_checkpoint_v2(ex->conn.db, NULL,
+				       truncate ? SQLITE_CHECKPOINT_TRUNCATE :
+						  SQLITE_CHECKPOINT_PASSIVE,
+				       NULL, NULL);
+	if (truncate)
+		srv_exec_gate_give(&x, held_at);
+	shm_set32(&ex->sx->state, SHM_EXEC_IDLE);
+	if (rc && rc != SQLITE_BUSY)
+		pr_warn_ratelimited("database \"%s\": checkpoint failed: %s",
+				    p->cd->name, sqlite3_errmsg(ex->conn.db));
+	pr_debug("checkpoint %s of \"%s\": %s (WAL was %llu bytes)",
+		 truncate ? "TRUNCATE" : "PASSIVE", p->cd->name,
+		 sqlite3_errstr(rc), (unsigned long long)wal);
+	if (!rc)
+		atomic_fetch_add(truncate ? &d->checkpoints_truncate :
+					    &d->checkpoints,
+				 1);
+	atomic_store(&d->wal_bytes, srv_exec_wal_bytes(p->cd));
 }

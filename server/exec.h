@@ -15,6 +15,13 @@ struct srv_job;
 
 void srv_exec_run(struct srv_exec *ex, struct srv_job *job);
 
+/*
+ * srv_exec_checkpoint - WAL upkeep for the executor's database: a PASSIVE
+ * checkpoint, or TRUNCATE under the write gate once the WAL passes
+ * wal_limit_mb; the WAL size and the counts go to the segment
+ */
+void srv_exec_checkpoint(struct srv_exec *ex);
+
 /* answer @job with a JSON error (503s get Retry-After) */
 void srv_exec_fail(struct srv_job *job, int status, const char *code,
 		   const char *message);

@@ -43,6 +43,11 @@ struct srv_value {
 	size_t len;
 };
 
+enum srv_job_kind {
+	SRV_JOB_REQUEST = 0, /* a route for a connection */
+	SRV_JOB_CHECKPOINT,  /* WAL upkeep, from the designated worker */
+};
+
 enum srv_job_state {
 	SRV_JOB_IDLE = 0,
 	SRV_JOB_QUEUED,	 /* in the pool's queue */
@@ -57,8 +62,9 @@ struct srv_job {
 	struct srv_conn *conn;	       /* borrowed: outlives the job */
 	struct srv_dbpool *pool;       /* borrowed */
 	const struct srv_route *route; /* borrowed */
-	enum srv_job_state state;      /* changed under the pool's lock */
-	uint64_t queued_at;	       /* CLOCK_MONOTONIC ns */
+	enum srv_job_kind kind;
+	enum srv_job_state state; /* changed under the pool's lock */
+	uint64_t queued_at;	  /* CLOCK_MONOTONIC ns */
 	uint64_t deadline; /* acquire_timeout: not taken by then -> 503 */
 
 	struct srv_value *vals; /* owned: one per route parameter */

@@ -35,10 +35,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,10 +51,12 @@
 #include "lib/ev.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "server/cycle.h"
 #include "server/listen.h"
 #include "server/pidfile.h"
 #include "server/validate.h"
 #include "server/worker.h"
+#include "shm/shm.h"
 
 #define SRV_MASTER_TICK_MS 100
 #define SRV_MASTER_CRASH_WINDOW_NS (1 * CLOCK_NS_PER_S)
@@ -73,6 +78,8 @@ struct srv_child {
 
 struct srv_master {
 	struct conf *conf;	 /* owned */
+	struct srv_cycle cy;	 /* what workers are forked with */
+	struct shm_seg shm;	 /* owned: the segment */
 	struct srv_listener *ls; /* owned: nls listeners */
 	unsigned int nls;
 	int pidfd;
@@ -195,6 +202,7 @@ static int srv_master_daemonize(void)
 static int srv_master_drop_privileges(struct srv_master *m)
 {
 	const struct conf *conf = m->conf;
+	char shm_path[300];
 	unsigned int i;
 
 	if (!conf->user[0])
@@ -206,6 +214,9 @@ static int srv_master_drop_privileges(struct srv_master *m)
 	if (fchown(m->pidfd, conf->uid, conf->gid) < 0 ||
 	    (log_fd() > STDERR_FILENO &&
 	     fchown(log_fd(), conf->uid, conf->gid) < 0))
+		return -errno;
+	snprintf(shm_path, sizeof(shm_path), "/dev/shm%s", conf->shm_name);
+	if (chown(shm_path, conf->uid, conf->gid) < 0)
 		return -errno;
 	for (i = 0; i < m->nls; i++) {
 		if (m->ls[i].cl->family == AF_UNIX &&
@@ -234,11 +245,25 @@ static unsigned int srv_master_alive(const struct srv_master *m,
 	return n;
 }
 
+/* the worker in the lowest live slot keeps the WAL files short */
+static void srv_master_checkpointer(struct srv_master *m)
+{
+	unsigned int i;
+	int slot = -1;
+
+	for (i = 0; i < m->nkids && slot < 0; i++) {
+		if (m->kids[i].pid && !m->kids[i].retiring)
+			slot = (int)i;
+	}
+	atomic_store_explicit(&m->shm.hdr->checkpointer_slot, slot,
+			      memory_order_release);
+}
+
 static int srv_master_spawn(struct srv_master *m)
 {
 	int close_fds[] = { m->sfd, m->tfd, m->loop.epfd, m->pidfd };
-	pid_t pid, self = getpid();
 	unsigned int i;
+	pid_t pid;
 
 	for (i = 0; i < m->nkids && m->kids[i].pid; i++)
 		;
@@ -247,14 +272,13 @@ static int srv_master_spawn(struct srv_master *m)
 	pid = fork();
 	if (pid < 0)
 		return -errno;
-	if (pid == 0) {
-		srv_worker_main(m->conf, m->ls, m->nls, i, m->generation, self,
-				close_fds, ARRAY_SIZE(close_fds));
-	}
+	if (pid == 0)
+		srv_worker_main(&m->cy, i, close_fds, ARRAY_SIZE(close_fds));
 	m->kids[i] = (struct srv_child){ .pid = pid,
 					 .generation = m->generation,
 					 .started = clock_mono_ns() };
 	pr_info("started worker %u (pid %d)", i, (int)pid);
+	srv_master_checkpointer(m);
 	return 0;
 }
 
@@ -316,6 +340,7 @@ static void srv_master_crashed(struct srv_master *m, struct srv_child *k,
 		m->gen_fatal = true;
 		return;
 	}
+	atomic_fetch_add(&m->shm.hdr->worker_restarts, 1);
 	if (now - k->started < SRV_MASTER_CRASH_WINDOW_NS)
 		m->crash_streak++;
 	else
@@ -349,6 +374,9 @@ static void srv_master_reap(struct srv_master *m)
 		if (!expected)
 			srv_master_crashed(m, k, st);
 		k->pid = 0;
+		/* its counters join the retired totals; the slot is free */
+		shm_slot_fold(m->shm.hdr, i);
+		srv_master_checkpointer(m);
 	}
 	if (m->state == SRV_MASTER_RUNNING && m->gen_fatal &&
 	    !srv_master_alive(m, true)) {
@@ -369,6 +397,7 @@ static void srv_master_stop(struct srv_master *m, int sig)
 	if (m->state == SRV_MASTER_RUNNING && sig != SIGQUIT) {
 		pr_notice("graceful stop (signal %d): draining workers", sig);
 		m->state = SRV_MASTER_STOPPING;
+		atomic_store(&m->shm.hdr->state, SHM_STATE_STOPPING);
 		m->term_at = now + m->conf->shutdown.grace_ms * CLOCK_NS_PER_MS;
 		return;
 	}
@@ -376,6 +405,7 @@ static void srv_master_stop(struct srv_master *m, int sig)
 		return;
 	pr_notice("fast stop (signal %d)", sig);
 	m->state = SRV_MASTER_HALTING;
+	atomic_store(&m->shm.hdr->state, SHM_STATE_STOPPING);
 	srv_master_signal_all(m, SIGQUIT);
 	m->kill_at = now + SRV_MASTER_HALT_KILL_MS * CLOCK_NS_PER_MS;
 }
@@ -394,6 +424,7 @@ static void srv_master_resize(struct srv_master *m, int delta)
 		return;
 	}
 	m->target += delta;
+	atomic_store(&m->shm.hdr->workers_expected, m->target);
 	pr_notice("worker count is now %u", m->target);
 	if (delta > 0) {
 		srv_master_fill(m);
@@ -453,6 +484,32 @@ static void srv_master_on_signal(struct ev_loop *l, int fd, uint32_t events,
 	}
 }
 
+/* accept-queue depth of every TCP listener, every tick, into the segment */
+static void srv_master_sample_listeners(struct srv_master *m)
+{
+	struct shm_listener *sl;
+	struct tcp_info ti;
+	socklen_t len;
+	unsigned int i;
+
+	for (i = 0; i < m->nls && i < SHM_MAX_LISTENERS; i++) {
+		len = sizeof(ti);
+		sl = shm_listener(m->shm.hdr, i);
+		if (m->ls[i].cl->family == AF_UNIX || !sl ||
+		    getsockopt(m->ls[i].fd, IPPROTO_TCP, TCP_INFO, &ti, &len) <
+			    0)
+			continue;
+		/* on a listener, unacked is the queue, sacked its bound */
+		shm_write_begin(&sl->seq);
+		shm_set32(&sl->queue, ti.tcpi_unacked);
+		if (ti.tcpi_unacked >
+		    atomic_load_explicit(&sl->queue_max, memory_order_relaxed))
+			shm_set32(&sl->queue_max, ti.tcpi_unacked);
+		shm_set32(&sl->backlog, ti.tcpi_sacked);
+		shm_write_end(&sl->seq);
+	}
+}
+
 static void srv_master_on_tick(struct ev_loop *l, int fd, uint32_t events,
 			       void *data)
 {
@@ -462,6 +519,7 @@ static void srv_master_on_tick(struct ev_loop *l, int fd, uint32_t events,
 
 	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return;
+	srv_master_sample_listeners(m);
 	if (m->state == SRV_MASTER_RUNNING) {
 		srv_master_fill(m);
 		return;
@@ -543,6 +601,122 @@ static int srv_master_validate(const struct conf *conf)
 	return 0;
 }
 
+/* a segment of that name exists: another live poold's, or stale */
+static int srv_master_clear_segment(const char *name)
+{
+	struct shm_seg old;
+	char why[256], comm[64] = "", path[64];
+	pid_t pid = 0;
+	FILE *f;
+
+	if (shm_attach(&old, name, why, sizeof(why)) == 0) {
+		pid = atomic_load(&old.hdr->master_pid);
+		shm_detach(&old, false);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if (pid > 0 && pid != getpid() && kill(pid, 0) == 0 &&
+	    (f = fopen(path, "re"))) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+		if (!strncmp(comm, "poold", 5)) {
+			pr_err("segment \"%s\" belongs to a running poold (pid %d)",
+			       name, (int)pid);
+			return -EBUSY;
+		}
+	}
+	pr_notice("replacing the stale segment \"%s\"", name);
+	return shm_unlink_stale(name);
+}
+
+/* databases and routes get their entries (stable across reloads) */
+static int srv_master_register(struct srv_master *m)
+{
+	const struct conf *conf = m->conf;
+	struct shm_hdr *h = m->shm.hdr;
+	struct stat st;
+	char id[SHM_ROUTE_ID];
+	unsigned int i;
+	int idx;
+
+	for (i = 0; i < conf->ndbs; i++) {
+		if (stat(conf->dbs[i].path, &st) < 0)
+			return -errno;
+		idx = shm_db_register(h, conf->dbs[i].name, conf->dbs[i].path,
+				      st.st_dev, st.st_ino);
+		if (idx < 0)
+			return idx;
+		m->cy.db_ids[i] = (uint32_t)idx;
+	}
+	for (i = 0; i < conf->nroutes; i++) {
+		snprintf(id, sizeof(id), "%s %s", conf->routes[i].method,
+			 conf->routes[i].path);
+		idx = shm_route_register(h, id, false);
+		if (idx < 0)
+			return idx;
+		m->cy.route_ids[i] = (uint32_t)idx;
+	}
+	return 0;
+}
+
+static void srv_master_register_listeners(struct srv_master *m)
+{
+	struct shm_listener *sl;
+	unsigned int i;
+
+	for (i = 0; i < m->nls && i < SHM_MAX_LISTENERS; i++) {
+		sl = shm_listener(m->shm.hdr, i);
+		shm_write_begin(&sl->seq);
+		srv_listen_name(&m->ls[i], sl->name, sizeof(sl->name));
+		shm_set32(&sl->port, m->ls[i].port);
+		shm_set32(&sl->backlog, (uint32_t)m->ls[i].backlog);
+		shm_set32(&sl->status, m->ls[i].status);
+		shm_set32(&sl->open, 1);
+		shm_write_end(&sl->seq);
+	}
+	atomic_store(&m->shm.hdr->nlisteners, m->nls);
+}
+
+static int srv_master_segment(struct srv_master *m)
+{
+	const struct conf *conf = m->conf;
+	int err;
+
+	if (conf->ndbs > SHM_MAX_DBS ||
+	    conf->nroutes > SHM_MAX_ROUTES - SHM_ROUTE_FIRST) {
+		pr_err("at most %d databases and %d routes", SHM_MAX_DBS,
+		       SHM_MAX_ROUTES - SHM_ROUTE_FIRST);
+		return SRV_EXIT_CONFIG;
+	}
+	m->cy = (struct srv_cycle){ .conf = conf,
+				    .ls = m->ls,
+				    .nls = m->nls,
+				    .generation = m->generation,
+				    .master_pid = getpid() };
+	err = shm_create(&m->shm, conf->shm_name, conf->max_workers, 0640);
+	if (err == -EEXIST) {
+		err = srv_master_clear_segment(conf->shm_name);
+		if (err == -EBUSY)
+			return SRV_EXIT_RUNTIME;
+		if (!err)
+			err = shm_create(&m->shm, conf->shm_name,
+					 conf->max_workers, 0640);
+	}
+	if (!err) {
+		m->cy.shm = m->shm.hdr;
+		err = srv_master_register(m);
+	}
+	if (err) {
+		pr_err_errno(
+			err,
+			"could not set up the shared-memory segment \"%s\"",
+			conf->shm_name);
+		return SRV_EXIT_RUNTIME;
+	}
+	srv_master_register_listeners(m);
+	return 0;
+}
+
 /* everything up to the first fork; 0, or the exit status on failure */
 static int srv_master_start(struct srv_master *m, bool foreground)
 {
@@ -579,8 +753,15 @@ static int srv_master_start(struct srv_master *m, bool foreground)
 		return SRV_EXIT_RUNTIME;
 	}
 	err = srv_pidfile_write(m->pidfd, getpid());
-	if (!err)
-		err = srv_master_drop_privileges(m);
+	if (err) {
+		pr_err_errno(err, "could not write pidfile \"%s\"",
+			     conf->pidfile);
+		return SRV_EXIT_RUNTIME;
+	}
+	err = srv_master_segment(m);
+	if (err)
+		return err;
+	err = srv_master_drop_privileges(m);
 	if (!err)
 		err = ev_loop_init(&m->loop);
 	if (!err)
@@ -602,6 +783,10 @@ static void srv_master_destroy(struct srv_master *m)
 	if (m->tfd >= 0)
 		close(m->tfd);
 	ev_loop_destroy(&m->loop);
+	if (m->shm.hdr) {
+		atomic_store(&m->shm.hdr->master_pid, 0);
+		shm_detach(&m->shm, true);
+	}
 	/* the pidfile goes last: while it is locked, we are running */
 	if (m->pidfd >= 0)
 		srv_pidfile_remove(m->pidfd, m->conf->pidfile);
@@ -630,7 +815,9 @@ int srv_master_run(struct conf *conf, bool foreground)
 		return status;
 	}
 	pr_notice("poold started: %u workers, pid %d", m.target, (int)getpid());
+	atomic_store(&m.shm.hdr->workers_expected, m.target);
 	srv_master_fill(&m);
+	atomic_store(&m.shm.hdr->state, SHM_STATE_RUNNING);
 	status = ev_run(&m.loop);
 	if (status < 0)
 		pr_err_errno(status, "event loop failed");

@@ -15,6 +15,7 @@
  */
 #include "server/params.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -133,9 +134,10 @@ static int srv_params_json_value(struct srv_job *job, json_t *j,
 	}
 }
 
-static int srv_params_json(struct srv_job *job, const struct srv_route *r,
-			   const char *body, size_t len,
-			   struct srv_params_err *e)
+/* parse a JSON body; *nested = bytes its array/object values will take */
+static int srv_params_json_parse(struct srv_job *job, const struct srv_route *r,
+				 const char *body, size_t len, size_t *nested,
+				 struct srv_params_err *e)
 {
 	json_error_t jerr;
 	unsigned int i;
@@ -152,18 +154,28 @@ static int srv_params_json(struct srv_job *job, const struct srv_route *r,
 				"the JSON body must be an object");
 		return -EINVAL;
 	}
+	/* nested values bind as their JSON text, which jansson may write
+	 * longer than it came (reals get 17 digits) */
+	for (*nested = 0, i = 0; i < r->nparams; i++) {
+		j = json_object_get(job->body, r->params[i].name);
+		if (j && (json_is_array(j) || json_is_object(j)))
+			*nested += json_dumpb(j, NULL, 0, JSON_COMPACT);
+	}
+	return 0;
+}
+
+static void srv_params_json(struct srv_job *job, const struct srv_route *r)
+{
+	unsigned int i;
+	json_t *j;
+
 	for (i = 0; i < r->nparams; i++) {
 		if (job->vals[i].t || r->params[i].page)
 			continue;
 		j = json_object_get(job->body, r->params[i].name);
-		if (j && srv_params_json_value(job, j, &job->vals[i])) {
-			srv_params_fail(e, 400, "bad_param",
-					"parameter \"%s\" is too large",
-					r->params[i].name);
-			return -EINVAL;
-		}
+		if (j)
+			srv_params_json_value(job, j, &job->vals[i]);
 	}
-	return 0;
 }
 
 /* query strings and form bodies: fill what is still absent */
@@ -213,16 +225,18 @@ static bool srv_params_media_is(const struct srv_http_request *req,
 	return len == n || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t';
 }
 
-static int srv_params_body(struct srv_job *job, const struct srv_route *r,
-			   const struct srv_http_request *req, const char *body,
-			   size_t len, struct srv_params_err *e)
+/* a body must be JSON or a form; a JSON one is parsed here */
+static int srv_params_body_check(struct srv_job *job, const struct srv_route *r,
+				 const struct srv_http_request *req,
+				 const char *body, size_t len, size_t *nested,
+				 struct srv_params_err *e)
 {
-	if (!len)
+	*nested = 0;
+	if (!len ||
+	    srv_params_media_is(req, "application/x-www-form-urlencoded"))
 		return 0;
 	if (srv_params_media_is(req, "application/json"))
-		return srv_params_json(job, r, body, len, e);
-	if (srv_params_media_is(req, "application/x-www-form-urlencoded"))
-		return srv_params_form(job, r, body, len, false, e);
+		return srv_params_json_parse(job, r, body, len, nested, e);
 	srv_params_fail(
 		e, 415, "unsupported_media_type",
 		"a request body must be application/json or application/x-www-form-urlencoded");
@@ -259,7 +273,10 @@ static int srv_params_int_text(const struct srv_value *v, int64_t *out)
 	buf[v->len] = '\0';
 	errno = 0;
 	*out = strtoll(buf, &end, 10);
-	return errno || *end || buf[0] == ' ' || buf[0] == '+' ? -EINVAL : 0;
+	return errno || *end || isspace((unsigned char)buf[0]) ||
+			       buf[0] == '+' ?
+		       -EINVAL :
+		       0;
 }
 
 static int srv_params_real_text(const struct srv_value *v, double *out)
@@ -271,7 +288,10 @@ static int srv_params_real_text(const struct srv_value *v, double *out)
 	memcpy(buf, v->p, v->len);
 	buf[v->len] = '\0';
 	*out = strtod(buf, &end);
-	return *end || !isfinite(*out) || buf[0] == ' ' ? -EINVAL : 0;
+	return *end || !isfinite(*out) || isspace((unsigned char)buf[0]) ||
+			       buf[0] == '+' ?
+		       -EINVAL :
+		       0;
 }
 
 static int srv_params_to_int(struct srv_value *v)
@@ -483,19 +503,28 @@ int srv_params_collect(struct srv_job *job, const struct srv_route *r,
 		       const struct srv_http_request *req, const char *body,
 		       size_t body_len, struct srv_params_err *e)
 {
+	size_t nested, text;
 	int err;
 
-	job->scratch_cap = req->path_len + req->query_len + body_len +
-			   srv_params_headers_len(r, req) +
-			   SRV_PARAMS_CONV_ROOM * (r->nparams + 1);
+	err = srv_params_body_check(job, r, req, body, body_len, &nested, e);
+	if (err)
+		return err;
+	/* decoded text, then room to convert it all (a blob decodes into
+	 * as many bytes as its text at most), nested JSON, numbers */
+	text = req->path_len + req->query_len + body_len +
+	       srv_params_headers_len(r, req);
+	job->scratch_cap =
+		2 * text + nested + SRV_PARAMS_CONV_ROOM * (r->nparams + 1);
 	job->scratch_len = 0;
 	job->scratch = malloc(job->scratch_cap);
 	job->vals = calloc(r->nparams + 1, sizeof(*job->vals));
 	if (!job->scratch || !job->vals)
 		return -ENOMEM;
 	err = srv_params_path(job, r, req);
-	if (!err)
-		err = srv_params_body(job, r, req, body, body_len, e);
+	if (!err && job->body)
+		srv_params_json(job, r);
+	else if (!err && body_len)
+		err = srv_params_form(job, r, body, body_len, false, e);
 	if (!err && req->query)
 		err = srv_params_form(job, r, req->query, req->query_len, true,
 				      e);

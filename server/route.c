@@ -190,18 +190,25 @@ static bool srv_route_has_column(sqlite3_stmt **stmts, unsigned int k,
 	return false;
 }
 
+/*
+ * A parameter can come from a column only if an earlier statement has
+ * that column for the first statement that uses it: a later column cannot
+ * fill an earlier use.
+ */
 static void srv_route_columns(struct srv_route *r, sqlite3_stmt **stmts)
 {
+	bool seen[SRV_ROUTE_MAX_PARAMS] = { false };
 	unsigned int k, i;
 	int slot;
 
 	for (k = 0; k < r->nbefore + r->nsql; k++) {
 		for (i = 0; i < r->stmts[k].nbind; i++) {
 			slot = r->stmts[k].slots[i];
-			if (slot >= 0 &&
-			    srv_route_has_column(stmts, k,
-						 r->params[slot].name))
-				r->params[slot].from_column = true;
+			if (slot < 0 || seen[slot])
+				continue;
+			seen[slot] = true;
+			r->params[slot].from_column = srv_route_has_column(
+				stmts, k, r->params[slot].name);
 		}
 	}
 }

@@ -193,6 +193,7 @@ void srv_router_complete(struct srv_job *job)
 	char *link = NULL;
 	size_t len;
 
+	job->state = SRV_JOB_DONE;
 	if (srv_conn_is_zombie(c)) {
 		srv_conn_free(c);
 		return;

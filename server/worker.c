@@ -43,16 +43,20 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "server/conn.h"
+#include "server/cycle.h"
 #include "lib/db.h"
 #include "server/listen.h"
 #include "server/router.h"
+#include "shm/shm.h"
 
 #define SRV_WORKER_READD_EVERY 16  /* accepts between listener re-adds */
 #define SRV_WORKER_ACCEPT_BATCH 64 /* accepts per wake-up at most */
 #define SRV_WORKER_EMFILE_PAUSE_MS 100
+#define SRV_WORKER_UPKEEP_MS 100 /* checkpoints, slot gauges */
 
 static void srv_worker_on_accept(struct ev_loop *l, int fd, uint32_t events,
 				 void *data);
+static void srv_worker_set_state(struct srv_worker *w, uint32_t state);
 
 static bool srv_worker_is_full(const struct srv_worker *w)
 {
@@ -176,6 +180,7 @@ static void srv_worker_drain(struct srv_worker *w)
 			;
 	}
 	w->draining = true;
+	srv_worker_set_state(w, SHM_SLOT_DRAINING);
 	srv_worker_pause_accept(w);
 	timer_cancel(&w->loop.timers, &w->accept_retry);
 	list_for_each_safe(pos, tmp, &w->conns)
@@ -228,6 +233,9 @@ static void srv_worker_before_sleep(struct ev_loop *l, void *data)
 		list_del_init(pos);
 		srv_conn_free(list_entry(pos, struct srv_conn, node));
 	}
+	if (w->slot) /* the watchdog's evidence that the loop turns */
+		atomic_store_explicit(&w->slot->heartbeat_mono_ns, l->now,
+				      memory_order_relaxed);
 	if (w->draining && !w->nconns)
 		ev_stop(l);
 }
@@ -257,17 +265,31 @@ static int srv_worker_signals(struct srv_worker *w)
 	return ev_add(&w->loop, w->sfd, EPOLLIN, srv_worker_on_signal, w);
 }
 
+static void srv_worker_finish_jobs(struct list_head *done)
+{
+	struct list_head *pos, *tmp;
+	struct srv_job *job;
+
+	list_for_each_safe(pos, tmp, done) {
+		list_del_init(pos);
+		job = list_entry(pos, struct srv_job, node);
+		if (job->kind == SRV_JOB_CHECKPOINT) {
+			job->state = SRV_JOB_DONE;
+			job->pool->ckpt_pending = false;
+			continue;
+		}
+		srv_router_complete(job);
+	}
+}
+
 static void srv_worker_on_done(struct ev_loop *l, int fd, uint32_t events,
 			       void *data)
 {
 	struct srv_worker *w = data;
-	struct list_head done, *pos, *tmp;
+	struct list_head done;
 
 	srv_done_take(&w->done, &done);
-	list_for_each_safe(pos, tmp, &done) {
-		list_del_init(pos);
-		srv_router_complete(list_entry(pos, struct srv_job, node));
-	}
+	srv_worker_finish_jobs(&done);
 }
 
 /* learn each route's parameters and columns on a connection of our own */
@@ -304,7 +326,7 @@ static int srv_worker_routes(struct srv_worker *w)
 
 static int srv_worker_pools(struct srv_worker *w)
 {
-	unsigned int i;
+	unsigned int i, exec0 = 0;
 	int err;
 
 	err = srv_done_init(&w->done);
@@ -318,8 +340,9 @@ static int srv_worker_pools(struct srv_worker *w)
 		return -ENOMEM;
 	for (i = 0; i < w->conf->ndbs; i++) {
 		w->npools++;
-		err = srv_dbpool_start(&w->pools[i], w->conf, i, &w->routes,
-				       &w->done);
+		err = srv_dbpool_start(&w->pools[i], w->cy, i, &w->routes,
+				       &w->done, w->index, exec0);
+		exec0 += w->conf->dbs[i].pool.size;
 		if (err) {
 			pr_err("database \"%s\": could not open the pool: %s",
 			       w->conf->dbs[i].name, w->pools[i].start_msg);
@@ -327,6 +350,67 @@ static int srv_worker_pools(struct srv_worker *w)
 		}
 	}
 	return 0;
+}
+
+static void srv_worker_set_state(struct srv_worker *w, uint32_t state)
+{
+	if (!w->slot)
+		return;
+	shm_write_begin(&w->slot->seq);
+	shm_set32(&w->slot->state, state);
+	shm_write_end(&w->slot->seq);
+}
+
+/* our slot: who we are, since when */
+static void srv_worker_slot_init(struct srv_worker *w)
+{
+	struct shm_slot *sl;
+
+	w->slot = w->cy->shm ? shm_slot(w->cy->shm, w->index) : NULL;
+	sl = w->slot;
+	if (!sl)
+		return;
+	shm_write_begin(&sl->seq);
+	atomic_store_explicit(&sl->pid, (int32_t)getpid(),
+			      memory_order_relaxed);
+	shm_set32(&sl->generation, w->generation);
+	shm_set32(&sl->state, SHM_SLOT_STARTING);
+	atomic_store_explicit(&sl->start_unix_ns, clock_real_ns(),
+			      memory_order_relaxed);
+	atomic_store_explicit(&sl->heartbeat_mono_ns, clock_mono_ns(),
+			      memory_order_relaxed);
+	shm_write_end(&sl->seq);
+}
+
+/* SRV_WORKER_UPKEEP_MS, or the shortest checkpoint interval if shorter */
+static uint64_t srv_worker_upkeep_ns(const struct srv_worker *w)
+{
+	uint64_t ms = SRV_WORKER_UPKEEP_MS;
+	unsigned int i;
+
+	for (i = 0; i < w->conf->ndbs; i++) {
+		if (w->conf->dbs[i].checkpoint_interval_ms < ms)
+			ms = w->conf->dbs[i].checkpoint_interval_ms;
+	}
+	return ms * CLOCK_NS_PER_MS;
+}
+
+static void srv_worker_on_upkeep(struct timer *t)
+{
+	struct srv_worker *w = container_of(t, struct srv_worker, upkeep);
+	uint64_t now = w->loop.now;
+	struct srv_dbpool *p;
+	unsigned int i;
+
+	for (i = 0; i < w->npools; i++) {
+		p = &w->pools[i];
+		if (now < p->ckpt_next)
+			continue;
+		p->ckpt_next = now + (uint64_t)p->cd->checkpoint_interval_ms *
+					     CLOCK_NS_PER_MS;
+		srv_dbpool_checkpoint_tick(p);
+	}
+	timer_arm(&w->loop.timers, &w->upkeep, now + srv_worker_upkeep_ns(w));
 }
 
 static int srv_worker_init(struct srv_worker *w)
@@ -340,9 +424,14 @@ static int srv_worker_init(struct srv_worker *w)
 	err = ev_loop_init(&w->loop);
 	if (err)
 		return err;
+	srv_worker_slot_init(w);
 	err = srv_worker_routes(w);
 	if (!err)
 		err = srv_worker_pools(w);
+	if (err)
+		return err;
+	timer_init(&w->upkeep, srv_worker_on_upkeep);
+	err = timer_arm(&w->loop.timers, &w->upkeep, w->loop.now);
 	if (err)
 		return err;
 	w->loop.before_sleep = srv_worker_before_sleep;
@@ -370,11 +459,7 @@ static void srv_worker_destroy(struct srv_worker *w)
 	free(w->pools);
 	if (w->done.efd >= 0) {
 		srv_done_take(&w->done, &done);
-		list_for_each_safe(pos, tmp, &done) {
-			list_del_init(pos);
-			srv_router_complete(
-				list_entry(pos, struct srv_job, node));
-		}
+		srv_worker_finish_jobs(&done);
 		srv_done_destroy(&w->done);
 	}
 	srv_worker_before_sleep(&w->loop, w);
@@ -384,17 +469,16 @@ static void srv_worker_destroy(struct srv_worker *w)
 	ev_loop_destroy(&w->loop);
 }
 
-void srv_worker_main(const struct conf *conf, struct srv_listener *ls,
-		     unsigned int nls, unsigned int index, uint32_t generation,
-		     pid_t master_pid, const int *close_fds,
-		     unsigned int nclose)
+void srv_worker_main(const struct srv_cycle *cy, unsigned int index,
+		     const int *close_fds, unsigned int nclose)
 {
-	struct srv_worker w = { .conf = conf,
-				.ls = ls,
-				.nls = nls,
+	struct srv_worker w = { .cy = cy,
+				.conf = cy->conf,
+				.ls = cy->ls,
+				.nls = cy->nls,
 				.index = index,
-				.generation = generation,
-				.master_pid = master_pid,
+				.generation = cy->generation,
+				.master_pid = cy->master_pid,
 				.sfd = -1 };
 	char role[32];
 	unsigned int i;
@@ -417,7 +501,8 @@ void srv_worker_main(const struct conf *conf, struct srv_listener *ls,
 		srv_worker_destroy(&w);
 		exit(SRV_WORKER_EXIT_FATAL);
 	}
-	pr_debug("started (generation %u)", (unsigned int)generation);
+	srv_worker_set_state(&w, SHM_SLOT_READY);
+	pr_debug("started (generation %u)", (unsigned int)w.generation);
 	err = ev_run(&w.loop);
 	if (err)
 		pr_err_errno(err, "event loop failed");

@@ -24,13 +24,15 @@
 #include "server/route.h"
 
 struct conf;
+struct srv_cycle;
 struct srv_listener;
 
 #define SRV_WORKER_EXIT_FATAL 2
 
 struct srv_worker {
-	const struct conf *conf; /* borrowed: the generation's config */
-	struct srv_listener *ls; /* borrowed from the master */
+	const struct srv_cycle *cy; /* borrowed: the generation's cycle */
+	const struct conf *conf;    /* borrowed: the generation's config */
+	struct srv_listener *ls;    /* borrowed from the master */
 	unsigned int nls;
 	unsigned int index; /* worker number, for logs */
 	uint32_t generation;
@@ -49,22 +51,20 @@ struct srv_worker {
 	struct srv_dbpool *pools;  /* owned: one per database */
 	unsigned int npools;	   /* started */
 	struct srv_done done;	   /* owned: finished jobs come back here */
+	struct timer upkeep;	   /* every SRV_WORKER_UPKEEP_MS */
+	struct shm_slot *slot;	   /* borrowed: ours in the segment, or NULL */
 };
 
 /**
  * srv_worker_main - run a worker in the child after fork(); never returns
- * @conf:       the configuration (borrowed, inherited across fork)
- * @ls, @nls:   the listening sockets (borrowed)
- * @index:      this worker's number
- * @generation: the configuration generation
- * @master_pid: the master, which must still be our parent
- * @close_fds:  descriptors of the master to close (-1 entries ignored)
- * @nclose:     their number
+ * @cy:        the cycle (borrowed, inherited across fork)
+ * @index:     this worker's slot in the segment and its number in logs
+ * @close_fds: descriptors of the master to close (-1 entries ignored)
+ * @nclose:    their number
  */
-void srv_worker_main(const struct conf *conf, struct srv_listener *ls,
-		     unsigned int nls, unsigned int index, uint32_t generation,
-		     pid_t master_pid, const int *close_fds,
-		     unsigned int nclose) __attribute__((noreturn));
+void srv_worker_main(const struct srv_cycle *cy, unsigned int index,
+		     const int *close_fds, unsigned int nclose)
+	__attribute__((noreturn));
 
 /* stop accepting for a while (EMFILE) or for good (drain) */
 void srv_worker_pause_accept(struct srv_worker *w);

@@ -19,6 +19,7 @@ int main(void)
 	sr = srunner_create(process_suite());
 	srunner_add_suite(sr, http_suite());
 	srunner_add_suite(sr, routes_suite());
+	srunner_add_suite(sr, gate_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

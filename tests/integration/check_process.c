@@ -266,6 +266,7 @@ START_TEST(test_process_unix_and_status_listen)
 		 "listen = [ \"127.0.0.1:%d\", \"unix:api.sock\" ];\n"
 		 "status_listen = \"127.0.0.1:%d\";\n"
 		 "workers = 1;\npidfile = \"poold.pid\";\n"
+		 "shm_name = \"/poold-test-status\";\n"
 		 "log = { file = \"poold.log\"; };\n",
 		 srv.port, sport);
 	h_write_file(srv.conf, extra);

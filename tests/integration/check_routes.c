@@ -100,16 +100,11 @@ static void boot(unsigned int workers, const char *dbconf, const char *more)
 {
 	char extra[16384], path[160];
 
-	h_setup(&srv, workers, "");
+	snprintf(extra, sizeof(extra), "%s\n%s\n%s\n", dbconf, routes, more);
+	h_setup(&srv, workers, extra);
 	snprintf(path, sizeof(path), "%s/schema.sql", srv.dir);
 	h_write_file(path, schema);
 	snprintf(db, sizeof(db), "%s/test.db", srv.dir);
-	snprintf(extra, sizeof(extra),
-		 "listen = [ \"127.0.0.1:%d\" ];\nworkers = %u;\n"
-		 "pidfile = \"poold.pid\";\nlog = { file = \"poold.log\"; };\n"
-		 "%s\n%s\n%s\n",
-		 srv.port, workers, dbconf, routes, more);
-	h_write_file(srv.conf, extra);
 	h_start(&srv);
 }
 
@@ -614,7 +609,9 @@ START_TEST(test_routes_connection_recycled)
 	int i;
 
 	boot(1, DB_CONF("size = 1; max_lifetime_s = 1;", ""), "");
-	ck_assert_int_eq(h_req(srv.port, "POST /temp HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
+	ck_assert_int_eq(h_req(srv.port,
+			       "POST /temp HTTP/1.1\r\nHost: x\r\n\r\n", &r),
+			 200);
 	ck_assert_int_eq(h_get(srv.port, "/temp", &r), 200);
 	ck_assert_str_eq(r.body, "{\"n\":1}\n"); /* the same connection */
 	usleep(1200000);
@@ -650,7 +647,8 @@ START_TEST(test_routes_no_crosstalk)
 		for (k = 0; k < EACH; k++) {
 			ck_assert_int_eq(h_read_resp(fds[i], &r), 0);
 			ck_assert_int_eq(r.status, 200);
-			snprintf(want, sizeof(want), "{\"id\":%d,\"name\":\"item %d\"",
+			snprintf(want, sizeof(want),
+				 "{\"id\":%d,\"name\":\"item %d\"",
 				 (i + k) % 5 + 1, (i + k) % 5 + 1);
 			ck_assert_msg(!strncmp(r.body, want, strlen(want)),
 				      "conn %d req %d: %s", i, k, r.body);

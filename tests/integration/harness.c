@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shm/shm.h"
+
 long long h_now_ms(void)
 {
 	struct timespec ts;
@@ -78,13 +80,16 @@ void h_setup(struct h_server *s, unsigned int workers, const char *extra)
 	snprintf(s->pidfile, sizeof(s->pidfile), "%s/poold.pid", s->dir);
 	snprintf(s->log, sizeof(s->log), "%s/poold.log", s->dir);
 	s->port = h_free_port();
+	snprintf(s->shm, sizeof(s->shm), "/poold-test-%d", s->port);
 	snprintf(text, sizeof(text),
 		 "listen = [ \"127.0.0.1:%d\" ];\n"
 		 "workers = %u;\n"
 		 "pidfile = \"poold.pid\";\n"
-		 "log = { level = \"info\"; file = \"poold.log\"; };\n"
+		 "shm_name = \"%s\";\n"
+		 "log = { level = \"%s\"; file = \"poold.log\"; };\n"
 		 "%s\n",
-		 s->port, workers, extra);
+		 s->port, workers, s->shm,
+		 getenv("H_LOG_LEVEL") ? getenv("H_LOG_LEVEL") : "info", extra);
 	h_write_file(s->conf, text);
 }
 
@@ -495,4 +500,62 @@ int h_burst(int port, const char *req, int n, struct h_burst_res *out,
 	free(buf);
 	free(len);
 	return done;
+}
+
+static void h_exec_add(struct shm_exec *sum, const struct shm_exec *e)
+{
+#define H_ADD(f) \
+	atomic_store(&sum->f, atomic_load(&sum->f) + atomic_load(&e->f))
+	H_ADD(jobs);
+	H_ADD(gate_waits);
+	H_ADD(gate_wait_ns_sum);
+	H_ADD(gate_hold_ns_sum);
+	H_ADD(lock_timeouts);
+	H_ADD(busy_handler_calls);
+	H_ADD(busy_immediate);
+	H_ADD(busy_snapshot);
+	H_ADD(statement_timeouts);
+	H_ADD(errors);
+	H_ADD(conns_opened);
+	H_ADD(gate_recoveries);
+#undef H_ADD
+}
+
+int h_exec_totals(const char *shm, struct shm_exec *sum)
+{
+	struct shm_exec copy, *e;
+	struct shm_seg seg;
+	char why[256];
+	uint32_t slot, i;
+
+	memset(sum, 0, sizeof(*sum));
+	if (shm_attach(&seg, shm, why, sizeof(why)) < 0) {
+		fprintf(stderr, "%s\n", why);
+		return -1;
+	}
+	for (slot = 0; slot <= seg.hdr->nslots; slot++) {
+		for (i = 0; i < SHM_MAX_EXECS; i++) {
+			e = shm_exec(seg.hdr, slot, i);
+			if (e && !shm_read_block(&e->seq, e, sizeof(*e), &copy))
+				h_exec_add(sum, &copy);
+		}
+	}
+	shm_detach(&seg, false);
+	return 0;
+}
+
+int h_shm_db(const char *shm, unsigned int i, struct shm_db *out)
+{
+	struct shm_seg seg;
+	struct shm_db *d;
+	char why[256];
+	int err = -1;
+
+	if (shm_attach(&seg, shm, why, sizeof(why)) < 0)
+		return -1;
+	d = shm_db(seg.hdr, i);
+	if (d && !shm_read_block(&d->seq, d, sizeof(*d), out))
+		err = 0;
+	shm_detach(&seg, false);
+	return err;
 }

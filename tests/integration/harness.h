@@ -25,8 +25,9 @@ struct h_server {
 	char conf[96]; /* its poold.conf */
 	char pidfile[96];
 	char log[96];
-	int port;  /* the main listener (127.0.0.1) */
-	pid_t pid; /* the master, while running */
+	int port;     /* the main listener (127.0.0.1) */
+	char shm[48]; /* its segment, unique per test */
+	pid_t pid;    /* the master, while running */
 };
 
 struct h_resp {
@@ -123,6 +124,20 @@ int h_req(int port, const char *req, struct h_resp *r);
 /* run @sql on @db with the sqlite3 command and return the first number it
  * prints (-1 if none) */
 long long h_sql(const char *db, const char *sql);
+
+struct shm_exec;
+struct shm_db;
+
+/*
+ * h_exec_totals - the sums over every executor sub-slot of every slot of
+ * the segment (retired included), read the way poolmon reads: attach
+ * read-only, copy each block under its seqcount.  0, or -1 if the segment
+ * cannot be read.
+ */
+int h_exec_totals(const char *shm, struct shm_exec *sum);
+
+/* a copy of database entry @i of the segment; 0 or -1 */
+int h_shm_db(const char *shm, unsigned int i, struct shm_db *out);
 
 /* milliseconds on CLOCK_MONOTONIC */
 long long h_now_ms(void);

@@ -12,5 +12,6 @@
 Suite *process_suite(void);
 Suite *http_suite(void);
 Suite *routes_suite(void);
+Suite *gate_suite(void);
 
 #endif /* TESTS_INTEGRATION_SUITES_H */

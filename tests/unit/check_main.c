@@ -22,6 +22,9 @@ int main(void)
 	srunner_add_suite(sr, log_suite());
 	srunner_add_suite(sr, jsonw_suite());
 	srunner_add_suite(sr, sqlerr_suite());
+	srunner_add_suite(sr, shm_suite());
+	srunner_add_suite(sr, route_suite());
+	srunner_add_suite(sr, params_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

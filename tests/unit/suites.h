@@ -16,5 +16,8 @@ Suite *timer_suite(void);
 Suite *log_suite(void);
 Suite *jsonw_suite(void);
 Suite *sqlerr_suite(void);
+Suite *shm_suite(void);
+Suite *route_suite(void);
+Suite *params_suite(void);
 
 #endif /* TESTS_UNIT_SUITES_H */
