@@ -27,6 +27,7 @@
 #include "lib/conf.h"
 #include "lib/db.h"
 #include "server/route.h"
+#include "shm/shm.h"
 
 #define SRV_VALIDATE_SCHEMA_MAX (64 * 1024 * 1024)
 
@@ -79,10 +80,69 @@ static char *srv_validate_slurp(const char *path, int *err)
 	return buf;
 }
 
-/* open, BEGIN IMMEDIATE, schema; problems go to @errs */
+/*
+ * The write gates of a running server: taken around each database's
+ * transaction, so the server's writers wait on the gate (counted) instead
+ * of meeting SQLITE_BUSY while a schema is applied or checked.
+ */
+struct srv_validate_gates {
+	struct shm_seg seg;	   /* writable mapping, or hdr NULL */
+	int held[SHM_MAX_DBS + 1]; /* entry of database i, or -1 */
+};
+
+static void srv_validate_gates_open(struct srv_validate_gates *g,
+				    const struct conf *conf)
+{
+	char why[256];
+	unsigned int i;
+
+	for (i = 0; i <= SHM_MAX_DBS; i++)
+		g->held[i] = -1;
+	if (shm_attach_rw(&g->seg, conf->shm_name, why, sizeof(why)) < 0)
+		g->seg.hdr = NULL; /* no server runs: no writer to keep out */
+}
+
+/* take database @i's gate if the segment knows its file; -1 on timeout */
+static int srv_validate_gate(struct srv_validate_gates *g, unsigned int i,
+			     const struct conf_db *cd)
+{
+	struct shm_db *d;
+	struct stat st;
+	uint32_t k, n;
+
+	if (!g->seg.hdr || i >= SHM_MAX_DBS || stat(cd->path, &st) < 0)
+		return 0;
+	n = atomic_load(&g->seg.hdr->ndbs);
+	for (k = 0; k < n; k++) {
+		d = shm_db(g->seg.hdr, k);
+		if (d && atomic_load(&d->dev) == st.st_dev &&
+		    atomic_load(&d->ino) == st.st_ino)
+			break;
+	}
+	if (k == n)
+		return 0;
+	if (shm_gate_lock(g->seg.hdr, k,
+			  (uint64_t)cd->busy_timeout_ms * 1000000ULL, NULL) < 0)
+		return -1;
+	g->held[i] = (int)k;
+	return 0;
+}
+
+static void srv_validate_gates_close(struct srv_validate_gates *g)
+{
+	unsigned int i;
+
+	for (i = 0; i <= SHM_MAX_DBS; i++) {
+		if (g->held[i] >= 0)
+			shm_gate_unlock(g->seg.hdr, (uint32_t)g->held[i]);
+	}
+	shm_detach(&g->seg, false);
+}
+
+/* open, take the gate, BEGIN IMMEDIATE, schema; problems go to @errs */
 static int srv_validate_db(const struct conf *conf, unsigned int i,
 			   enum srv_validate_mode mode, struct db_conn *c,
-			   struct conf_errs *errs)
+			   struct srv_validate_gates *g, struct conf_errs *errs)
 {
 	const struct conf_db *cd = &conf->dbs[i];
 	const char *path = cd->path;
@@ -95,6 +155,12 @@ static int srv_validate_db(const struct conf *conf, unsigned int i,
 		return conf_errs_add(errs, conf->path, cd->line, "database \"%s\": could not create the directory of \"%s\": %s", cd->name, path, strerror(-err)) ?:
 			       -EINVAL;
 	rc = db_open(c, cd, path, conf->debug_functions, msg, sizeof(msg));
+	if (!rc && srv_validate_gate(g, i, cd) < 0) {
+		snprintf(
+			msg, sizeof(msg),
+			"the write gate stayed taken longer than busy_timeout_ms");
+		rc = SQLITE_BUSY;
+	}
 	if (!rc)
 		rc = db_exec(c, "BEGIN IMMEDIATE", msg, sizeof(msg));
 	if (rc)
@@ -117,6 +183,7 @@ static int srv_validate_db(const struct conf *conf, unsigned int i,
 int srv_validate_here(const struct conf *conf, enum srv_validate_mode mode,
 		      struct conf_errs *errs)
 {
+	struct srv_validate_gates gates;
 	struct srv_routes rs;
 	struct db_conn *conns;
 	unsigned int i;
@@ -126,8 +193,9 @@ int srv_validate_here(const struct conf *conf, enum srv_validate_mode mode,
 	conns = calloc(conf->ndbs + 1, sizeof(*conns));
 	if (!conns)
 		return -ENOMEM;
+	srv_validate_gates_open(&gates, conf);
 	for (i = 0; i < conf->ndbs; i++) {
-		err = srv_validate_db(conf, i, mode, &conns[i], errs);
+		err = srv_validate_db(conf, i, mode, &conns[i], &gates, errs);
 		if (err == -ENOMEM)
 			goto out;
 		bad |= err;
@@ -149,6 +217,7 @@ int srv_validate_here(const struct conf *conf, enum srv_validate_mode mode,
 out:
 	for (i = 0; i < conf->ndbs; i++)
 		db_close(&conns[i]);
+	srv_validate_gates_close(&gates);
 	free(conns);
 	return err;
 }

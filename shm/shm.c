@@ -393,7 +393,7 @@ static int shm_check_tables(const struct shm_hdr *h, uint64_t size,
 }
 
 /* map @fd read-only; step 1 of shm_attach(): the mapping holds a header */
-static int shm_map_ro(struct shm_seg *s, int fd, char *why, size_t whysz)
+static int shm_map(struct shm_seg *s, int fd, bool rw, char *why, size_t whysz)
 {
 	struct stat st;
 	void *p;
@@ -416,7 +416,8 @@ static int shm_map_ro(struct shm_seg *s, int fd, char *why, size_t whysz)
 			(long long)st.st_size);
 		return -EOVERFLOW;
 	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	p = mmap(NULL, (size_t)st.st_size,
+		 rw ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		err = -errno;
 		shm_why(why, whysz, s->name, "could not map: %s",
@@ -425,6 +426,7 @@ static int shm_map_ro(struct shm_seg *s, int fd, char *why, size_t whysz)
 	}
 	s->hdr = p;
 	s->size = (size_t)st.st_size;
+	s->writable = rw;
 	return 0;
 }
 
@@ -442,7 +444,8 @@ static int shm_map_ro(struct shm_seg *s, int fd, char *why, size_t whysz)
  * computed in 64 bits (-EOVERFLOW).  Returns 0 or a negative errno;
  * -ENOENT and -EACCES come from shm_open().
  */
-int shm_attach(struct shm_seg *s, const char *name, char *why, size_t whysz)
+static int shm_attach_mode(struct shm_seg *s, const char *name, bool rw,
+			   char *why, size_t whysz)
 {
 	int fd, err;
 
@@ -455,7 +458,7 @@ int shm_attach(struct shm_seg *s, const char *name, char *why, size_t whysz)
 	}
 	strcpy(s->name, name);
 
-	fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
+	fd = shm_open(name, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
 		if (err == -ENOENT)
@@ -469,7 +472,7 @@ int shm_attach(struct shm_seg *s, const char *name, char *why, size_t whysz)
 				strerror(-err));
 		return err;
 	}
-	err = shm_map_ro(s, fd, why, whysz);
+	err = shm_map(s, fd, rw, why, whysz);
 	close(fd);
 	if (err)
 		goto err_reset;
@@ -486,6 +489,16 @@ err_unmap:
 err_reset:
 	*s = (struct shm_seg){ .hdr = NULL };
 	return err;
+}
+
+int shm_attach(struct shm_seg *s, const char *name, char *why, size_t whysz)
+{
+	return shm_attach_mode(s, name, false, why, whysz);
+}
+
+int shm_attach_rw(struct shm_seg *s, const char *name, char *why, size_t whysz)
+{
+	return shm_attach_mode(s, name, true, why, whysz);
 }
 
 /**

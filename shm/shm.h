@@ -66,6 +66,13 @@ int shm_unlink_stale(const char *name);
  */
 int shm_attach(struct shm_seg *s, const char *name, char *why, size_t whysz);
 
+/*
+ * shm_attach_rw - the same, mapped read-write: for a process of poold's
+ * that must take write gates of a running server (poold -t, the validate
+ * child of a reload); it writes nothing else
+ */
+int shm_attach_rw(struct shm_seg *s, const char *name, char *why, size_t whysz);
+
 /* unmap; unlink the name too when @unlink_name (the master, at exit) */
 void shm_detach(struct shm_seg *s, bool unlink_name);
 

@@ -276,6 +276,42 @@ START_TEST(test_gate_owner_killed)
 }
 END_TEST
 
+/*
+ * poold -t against the running server's files takes their write gates
+ * around its transaction, so the server's writers wait on the gate
+ * instead of meeting SQLITE_BUSY (as a reload's validation will)
+ */
+START_TEST(test_gate_config_test_under_load)
+{
+	enum { N = 16 };
+	static struct writer ws[N];
+	struct shm_exec t;
+	char cmd[512], out[1024];
+	int i, st;
+	pid_t pid;
+
+	boot(2, "");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		write_load(ws, N, 3000, "");
+		_exit(0);
+	}
+	snprintf(cmd, sizeof(cmd), "%s -t -c %s 2>&1", h_bin(), srv.conf);
+	for (i = 0; i < 10; i++) {
+		usleep(200000);
+		ck_assert_msg(h_run(cmd, out, sizeof(out)) == 0, "%s", out);
+	}
+	waitpid(pid, &st, 0);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_eq(h_exec_totals(srv.shm, &t), 0);
+	ck_assert_uint_gt(t.jobs, 0);
+	ck_assert_uint_eq(t.busy_handler_calls, 0);
+	ck_assert_uint_eq(t.lock_timeouts, 0);
+	h_stop(&srv);
+}
+END_TEST
+
 static long long wal_size(void)
 {
 	char path[200];
@@ -362,6 +398,7 @@ Suite *gate_suite(void)
 	tcase_add_test(tc, test_gate_outside_lock_waits);
 	tcase_add_test(tc, test_gate_owner_killed);
 	tcase_add_test(tc, test_gate_wal_bounded);
+	tcase_add_test(tc, test_gate_config_test_under_load);
 	suite_add_tcase(s, tc);
 	return s;
 }
