@@ -15,6 +15,7 @@
 #include "lib/util.h"
 #include "server/conn.h"
 #include "server/worker.h"
+#include "shm/poold_shm.h"
 
 enum srv_builtin_id {
 	SRV_BUILTIN_NONE = 0,
@@ -61,6 +62,8 @@ bool srv_builtin_serve(struct srv_conn *c, const struct srv_http_str *segs,
 
 	if (id == SRV_BUILTIN_NONE)
 		return false;
+	c->route_id = id == SRV_BUILTIN_HEALTHZ ? SHM_ROUTE_HEALTHZ :
+						  SHM_ROUTE_READYZ;
 	if (c->status_only != status_listen) {
 		/* with status_listen set, built-ins live there only */
 		srv_conn_error(c, 404, NULL, "no route for this path", NULL,

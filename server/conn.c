@@ -41,6 +41,8 @@
 #include "lib/log.h"
 #include "server/params.h"
 #include "server/router.h"
+#include "server/stats.h"
+#include "shm/poold_shm.h"
 #include "server/worker.h"
 
 #define SRV_CONN_IN_MIN 4096	   /* initial and shrunk input buffer */
@@ -72,6 +74,14 @@ static int srv_conn_want(struct srv_conn *c, uint32_t events)
 	return ev_mod(&c->w->loop, c->fd, events);
 }
 
+/* every state change goes through here: the worker counts them */
+static void srv_conn_set_state(struct srv_conn *c, enum srv_conn_state to)
+{
+	c->w->nstate[c->state]--;
+	c->w->nstate[to]++;
+	c->state = to;
+}
+
 int srv_conn_open(struct srv_worker *w, int fd, bool status_only)
 {
 	struct srv_conn *c;
@@ -92,6 +102,9 @@ int srv_conn_open(struct srv_worker *w, int fd, bool status_only)
 	c->fd = fd;
 	c->status_only = status_only;
 	c->state = SRV_CONN_HEAD;
+	w->nstate[SRV_CONN_HEAD]++;
+	c->req_start = w->loop.now;
+	c->route_id = SHM_ROUTE_OTHER;
 	srv_http_parser_init(&c->parser);
 	timer_init(&c->timer, srv_conn_on_timer);
 	/* a response is one writev: do not let Nagle hold its tail */
@@ -133,6 +146,7 @@ static void srv_conn_close(struct srv_conn *c)
 	list_del_init(&c->node);
 	if (!c->zombie)
 		list_add_tail(&c->node, &w->dead);
+	w->nstate[c->state]--;
 	c->state = SRV_CONN_CLOSED;
 	w->nconns--;
 	srv_worker_resume_accept(w);
@@ -168,7 +182,7 @@ static void srv_conn_linger(struct srv_conn *c)
 		srv_conn_close(c);
 		return;
 	}
-	c->state = SRV_CONN_LINGER;
+	srv_conn_set_state(c, SRV_CONN_LINGER);
 	if (srv_conn_want(c, EPOLLIN) < 0) {
 		srv_conn_close(c);
 		return;
@@ -238,6 +252,7 @@ static int srv_conn_fill(struct srv_conn *c)
 	n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
 	if (n > 0) {
 		c->in_len += (size_t)n;
+		srv_stats_bytes(c->w, (uint64_t)n, 0);
 		return 1;
 	}
 	if (n == 0) {
@@ -279,11 +294,13 @@ void srv_conn_respond_body(struct srv_conn *c, struct srv_http_resp *r,
 	r->head_only = c->req.method == SRV_HTTP_HEAD;
 	hlen = srv_http_head(r, c->head);
 	c->keep_alive = r->keep_alive;
+	srv_stats_request(c->w, c->route_id, r->status,
+			  c->w->loop.now - c->req_start);
 	c->iov[0] = (struct iovec){ .iov_base = c->head, .iov_len = hlen };
 	c->iov[1] = (struct iovec){ .iov_base = c->body, .iov_len = len };
 	c->iovcnt = len && !r->head_only ? 2 : 1;
 	c->iovpos = 0;
-	c->state = SRV_CONN_WRITE;
+	srv_conn_set_state(c, SRV_CONN_WRITE);
 	srv_conn_arm(c, srv_conn_ms(c, c->w->conf->limits.write_timeout_ms));
 }
 
@@ -355,6 +372,8 @@ static int srv_conn_flush(struct srv_conn *c)
 		mh.msg_iov = c->iov + c->iovpos;
 		mh.msg_iovlen = c->iovcnt - c->iovpos;
 		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+		if (n > 0)
+			srv_stats_bytes(c->w, 0, (uint64_t)n);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -403,7 +422,7 @@ static void srv_conn_done(struct srv_conn *c)
 			c->in_cap = SRV_CONN_IN_MIN;
 		}
 	}
-	c->state = SRV_CONN_IDLE;
+	srv_conn_set_state(c, SRV_CONN_IDLE);
 	if (srv_conn_want(c, EPOLLIN) < 0) {
 		srv_conn_close(c);
 		return;
@@ -441,7 +460,7 @@ static int srv_conn_start_body(struct srv_conn *c)
 		srv_conn_reject(c, 413);
 		return -1;
 	}
-	c->state = SRV_CONN_BODY;
+	srv_conn_set_state(c, SRV_CONN_BODY);
 	c->deadline = srv_conn_ms(c, lim->body_timeout_ms);
 	srv_conn_arm(c, c->deadline);
 	if (req->expect_continue && req->minor_version == 1)
@@ -496,7 +515,9 @@ static int srv_conn_read_head(struct srv_conn *c)
 		return 0;
 	if (c->state == SRV_CONN_IDLE) {
 		/* first byte of the next request: its head has a deadline */
-		c->state = SRV_CONN_HEAD;
+		srv_conn_set_state(c, SRV_CONN_HEAD);
+		c->req_start = c->w->loop.now;
+		c->route_id = SHM_ROUTE_OTHER;
 		c->deadline = srv_conn_ms(c, lim->header_timeout_ms);
 		srv_conn_arm(c, c->deadline);
 	}
@@ -557,7 +578,7 @@ void srv_conn_send(struct srv_conn *c)
 /* see server/conn.h */
 void srv_conn_wait_job(struct srv_conn *c, uint64_t deadline)
 {
-	c->state = SRV_CONN_BUSY;
+	srv_conn_set_state(c, SRV_CONN_BUSY);
 	/* no input while the job is away (pipelined requests wait in the
 	 * kernel); a reset or error still arrives (EPOLLHUP, EPOLLERR) */
 	if (srv_conn_want(c, 0) < 0)

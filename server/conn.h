@@ -73,6 +73,8 @@ struct srv_conn {
 	unsigned int iovpos; /* the first not completely sent */
 
 	struct timer timer;
+	uint64_t req_start; /* first byte of the current request */
+	uint32_t route_id;  /* segment route id it is counted under */
 	struct srv_job job; /* the request sent to a pool */
 };
 

@@ -185,6 +185,8 @@ static struct srv_job *srv_exec_next(struct srv_dbpool *p)
 		list_del_init(&job->node);
 		p->nqueued--;
 		job->state = SRV_JOB_RUNNING;
+		job->taken_at = clock_mono_ns();
+		job->wait_ns = job->taken_at - job->queued_at;
 	}
 	pthread_mutex_unlock(&p->lock);
 	return job;
@@ -239,12 +241,11 @@ static void *srv_exec_main(void *arg)
 			srv_exec_fail(
 				job, 503, "io_error",
 				"the database connection is not available");
-		else if (clock_mono_ns() > job->deadline)
-			srv_exec_fail(
-				job, 503, "pool_timeout",
-				"no database connection became free in time");
+		else if (job->taken_at > job->deadline)
+			srv_exec_expired(job);
 		else
 			srv_exec_run(ex, job);
+		job->done_at = clock_mono_ns();
 		srv_done_push(p->done, job);
 		srv_exec_recycle(ex);
 	}
@@ -351,8 +352,19 @@ void srv_dbpool_stop(struct srv_dbpool *p)
 	for (i = 0; i < p->nex; i++) {
 		if (p->ex[i].running)
 			pthread_join(p->ex[i].tid, NULL);
-		free(p->ex[i].stmts);
+		p->ex[i].running = false;
 	}
+}
+
+void srv_dbpool_destroy(struct srv_dbpool *p)
+{
+	unsigned int i;
+
+	if (!p->ex)
+		return;
+	srv_dbpool_stop(p);
+	for (i = 0; i < p->nex; i++)
+		free(p->ex[i].stmts);
 	free(p->ex);
 	p->ex = NULL;
 	free(p->ckpt);
@@ -372,7 +384,7 @@ int srv_dbpool_submit(struct srv_dbpool *p, struct srv_job *job)
 	} else {
 		job->state = SRV_JOB_QUEUED;
 		list_add_tail(&job->node, &p->queue);
-		p->nqueued++;
+		err = (int)++p->nqueued;
 		pthread_cond_signal(&p->cond);
 	}
 	pthread_mutex_unlock(&p->lock);

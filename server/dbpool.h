@@ -114,19 +114,24 @@ void srv_done_take(struct srv_done *d, struct list_head *out);
  * @exec0:  the first executor sub-slot of this pool in that slot
  *
  * Returns 0, or a negative errno / SQLite failure with p->start_msg set;
- * the pool is then stopped and safe for srv_dbpool_stop().
+ * the pool is then stopped and safe for srv_dbpool_destroy().
  */
 int srv_dbpool_start(struct srv_dbpool *p, const struct srv_cycle *cy,
 		     unsigned int index, const struct srv_routes *routes,
 		     struct srv_done *done, unsigned int slot,
 		     unsigned int exec0);
 
-/* stop the executors (after the jobs they hold) and join them */
+/* stop the executors (after the jobs they hold) and join them; their
+ * finished jobs are in the completion list */
 void srv_dbpool_stop(struct srv_dbpool *p);
+
+/* stop if needed, then free the pool (after the completions were taken) */
+void srv_dbpool_destroy(struct srv_dbpool *p);
 
 /**
  * srv_dbpool_submit - queue a job for an executor
- * Returns 0, or -EAGAIN when max_waiters jobs already wait (pool_full).
+ * Returns the queue depth with it (> 0), or -EAGAIN when max_waiters jobs
+ * already wait (pool_full).
  */
 int srv_dbpool_submit(struct srv_dbpool *p, struct srv_job *job);
 

@@ -111,6 +111,14 @@ void srv_exec_fail(struct srv_job *job, int status, const char *code,
 	srv_exec_answer(job, status, code, message, NULL);
 }
 
+void srv_exec_expired(struct srv_job *job)
+{
+	job->taken_at = 0; /* it never held a connection */
+	srv_exec_fail(
+		job, 503, "pool_timeout",
+		"no database connection became free within acquire_timeout_ms");
+}
+
 static void srv_exec_cols_free(struct srv_exec_cols *c)
 {
 	unsigned int i;

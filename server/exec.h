@@ -22,6 +22,9 @@ void srv_exec_run(struct srv_exec *ex, struct srv_job *job);
  */
 void srv_exec_checkpoint(struct srv_exec *ex);
 
+/* a job taken after its acquire_timeout: answered 503 pool_timeout */
+void srv_exec_expired(struct srv_job *job);
+
 /* answer @job with a JSON error (503s get Retry-After) */
 void srv_exec_fail(struct srv_job *job, int status, const char *code,
 		   const char *message);

@@ -81,6 +81,8 @@ struct srv_job {
 	struct jsonw out;	       /* the response body */
 	char extra[SRV_JOB_EXTRA_MAX]; /* more header lines (Link, Retry-After) */
 	uint64_t wait_ns;	       /* time in the queue */
+	uint64_t taken_at;	       /* when an executor took it, 0 = never */
+	uint64_t done_at;	       /* when it finished */
 };
 
 #endif /* SERVER_JOB_H */

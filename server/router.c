@@ -26,9 +26,11 @@
 #include "lib/log.h"
 #include "server/builtin.h"
 #include "server/conn.h"
+#include "server/cycle.h"
 #include "server/dbpool.h"
 #include "server/params.h"
 #include "server/route.h"
+#include "server/stats.h"
 #include "server/worker.h"
 
 #define SRV_ROUTER_STACK_PATH 2048
@@ -61,11 +63,12 @@ static void srv_router_route(struct srv_conn *c, const struct srv_route *r)
 	struct srv_worker *w = c->w;
 	struct srv_job *job = &c->job;
 	struct srv_params_err e = { 0 };
-	int err;
+	int err, depth;
 
 	*job = (struct srv_job){ .conn = c,
 				 .route = r,
 				 .pool = &w->pools[r->cr->db_index] };
+	c->route_id = w->cy->route_ids[r->index];
 	list_init(&job->node);
 	err = srv_params_collect(job, r, &c->req, c->in + c->head_len,
 				 c->body_len, &e);
@@ -84,7 +87,9 @@ static void srv_router_route(struct srv_conn *c, const struct srv_route *r)
 			(uint64_t)job->pool->cd->pool.acquire_timeout_ms *
 				CLOCK_NS_PER_MS;
 	srv_router_give_body(c, job);
-	if (srv_dbpool_submit(job->pool, job)) {
+	depth = srv_dbpool_submit(job->pool, job);
+	if (depth < 0) {
+		srv_stats_pool_full(w, job->pool->index);
 		srv_router_take_body(c, job);
 		srv_params_release(job);
 		srv_conn_error(
@@ -93,6 +98,7 @@ static void srv_router_route(struct srv_conn *c, const struct srv_route *r)
 			"Retry-After: 1\r\n", false);
 		return;
 	}
+	srv_stats_queue_depth(w, job->pool->index, (unsigned int)depth);
 	srv_conn_wait_job(c, job->deadline);
 }
 
@@ -194,6 +200,10 @@ void srv_router_complete(struct srv_job *job)
 	size_t len;
 
 	job->state = SRV_JOB_DONE;
+	if (job->taken_at)
+		srv_stats_job(c->w, job);
+	else
+		srv_stats_acquire_timeout(c->w, job->pool->index);
 	if (srv_conn_is_zombie(c)) {
 		srv_conn_free(c);
 		return;
@@ -222,6 +232,7 @@ void srv_router_acquire_timeout(struct srv_conn *c)
 {
 	if (!srv_router_cancel(c))
 		return; /* an executor has it: statement_timeout bounds it */
+	srv_stats_acquire_timeout(c->w, c->job.pool->index);
 	srv_conn_error(
 		c, 503, "pool_timeout",
 		"no database connection became free within acquire_timeout_ms",

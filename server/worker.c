@@ -47,6 +47,7 @@
 #include "lib/db.h"
 #include "server/listen.h"
 #include "server/router.h"
+#include "server/stats.h"
 #include "shm/shm.h"
 
 #define SRV_WORKER_READD_EVERY 16  /* accepts between listener re-adds */
@@ -108,6 +109,7 @@ static int srv_worker_accept_one(struct srv_worker *w,
 
 	fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd >= 0) {
+		srv_stats_accept(w);
 		err = srv_conn_open(w, fd, ls->status);
 		if (err)
 			pr_warn_errno_ratelimited(
@@ -410,6 +412,7 @@ static void srv_worker_on_upkeep(struct timer *t)
 					     CLOCK_NS_PER_MS;
 		srv_dbpool_checkpoint_tick(p);
 	}
+	srv_stats_publish(w);
 	timer_arm(&w->loop.timers, &w->upkeep, now + srv_worker_upkeep_ns(w));
 }
 
@@ -445,23 +448,24 @@ static int srv_worker_init(struct srv_worker *w)
 
 static void srv_worker_destroy(struct srv_worker *w)
 {
-	struct list_head *pos, *tmp;
-
-	struct list_head done;
+	struct list_head *pos, *tmp, done;
 	unsigned int i;
 
 	list_for_each_safe(pos, tmp, &w->conns)
 		srv_conn_abort(list_entry(pos, struct srv_conn, node));
 	/* executors finish what they hold; those jobs' connections are
-	 * closed already and are freed as the jobs come back */
+	 * closed already and are freed as the jobs come back, before the
+	 * pools (which own the checkpoint jobs) go */
 	for (i = 0; i < w->npools; i++)
 		srv_dbpool_stop(&w->pools[i]);
-	free(w->pools);
 	if (w->done.efd >= 0) {
 		srv_done_take(&w->done, &done);
 		srv_worker_finish_jobs(&done);
 		srv_done_destroy(&w->done);
 	}
+	for (i = 0; i < w->npools; i++)
+		srv_dbpool_destroy(&w->pools[i]);
+	free(w->pools);
 	srv_worker_before_sleep(&w->loop, w);
 	srv_routes_destroy(&w->routes);
 	if (w->sfd >= 0)

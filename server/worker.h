@@ -53,6 +53,7 @@ struct srv_worker {
 	struct srv_done done;	   /* owned: finished jobs come back here */
 	struct timer upkeep;	   /* every SRV_WORKER_UPKEEP_MS */
 	struct shm_slot *slot;	   /* borrowed: ours in the segment, or NULL */
+	unsigned int nstate[8];	   /* connections by enum srv_conn_state */
 };
 
 /**
