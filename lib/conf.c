@@ -1363,14 +1363,11 @@ static int conf_type_entry(struct conf_ctx *x, const struct conf_key *k,
 	return conf_set_string(&t->name, name);
 }
 
-/*
- * routes[].types, a group.  libconfig refuses a group that names a member
- * twice ("duplicate setting name"), so a parameter has one type.
- */
-static int conf_parse_types(struct conf_ctx *x, const struct conf_key *k,
-			    const config_setting_t *s, void *field)
+/* a group whose members are entries of one kind (types, headers) */
+static int conf_group_entries(struct conf_ctx *x, const struct conf_key *k,
+			      const config_setting_t *s, void **v,
+			      unsigned int *nv, size_t size, conf_elem_fn *fn)
 {
-	struct conf_route *r = container_of(field, struct conf_route, types);
 	int n;
 
 	if (!s)
@@ -1380,11 +1377,24 @@ static int conf_parse_types(struct conf_ctx *x, const struct conf_key *k,
 	n = config_setting_length(s);
 	if (n <= 0)
 		return 0;
-	r->types = calloc((size_t)n, sizeof(*r->types));
-	if (!r->types)
+	*v = calloc((size_t)n, size);
+	if (!*v)
 		return -ENOMEM;
-	r->ntypes = (unsigned int)n;
-	return conf_elems(x, k, s, r->types, r->ntypes, conf_type_entry);
+	*nv = (unsigned int)n;
+	return conf_elems(x, k, s, *v, *nv, fn);
+}
+
+/*
+ * routes[].types, a group.  libconfig refuses a group that names a member
+ * twice ("duplicate setting name"), so a parameter has one type.
+ */
+static int conf_parse_types(struct conf_ctx *x, const struct conf_key *k,
+			    const config_setting_t *s, void *field)
+{
+	struct conf_route *r = container_of(field, struct conf_route, types);
+
+	return conf_group_entries(x, k, s, (void **)&r->types, &r->ntypes,
+				  sizeof(*r->types), conf_type_entry);
 }
 
 /* member @i of headers: parameter = "Header-Name" */
@@ -1418,20 +1428,9 @@ static int conf_parse_headers(struct conf_ctx *x, const struct conf_key *k,
 			      const config_setting_t *s, void *field)
 {
 	struct conf_route *r = container_of(field, struct conf_route, headers);
-	int n;
 
-	if (!s)
-		return 0;
-	if (!config_setting_is_group(s))
-		return conf_err(x, s, "\"%s\" must be a group", k->key);
-	n = config_setting_length(s);
-	if (n <= 0)
-		return 0;
-	r->headers = calloc((size_t)n, sizeof(*r->headers));
-	if (!r->headers)
-		return -ENOMEM;
-	r->nheaders = (unsigned int)n;
-	return conf_elems(x, k, s, r->headers, r->nheaders, conf_header_entry);
+	return conf_group_entries(x, k, s, (void **)&r->headers, &r->nheaders,
+				  sizeof(*r->headers), conf_header_entry);
 }
 
 /* entry @i of optional: a parameter name not listed before */
