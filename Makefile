@@ -91,6 +91,7 @@ endif
 # ---- sources ----------------------------------------------------------------
 LIB_SRCS := $(sort $(wildcard lib/*.c shm/*.c) $(filter-out server/main.c,$(wildcard server/*.c)))
 POOLD_SRCS := server/main.c
+POOLMON_SRCS := $(sort $(wildcard tools/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 INTEG_SRCS := $(sort $(wildcard tests/integration/*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/*_fuzz.c))
@@ -98,22 +99,27 @@ FUZZ_NAMES := $(patsubst tests/fuzz/%_fuzz.c,%,$(FUZZ_SRCS))
 
 o = $(patsubst %.c,$(B)/%.o,$(1))
 LIB_OBJS := $(call o,$(LIB_SRCS))
-ALL_OBJS := $(call o,$(LIB_SRCS) $(POOLD_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) \
+ALL_OBJS := $(call o,$(LIB_SRCS) $(POOLD_SRCS) $(POOLMON_SRCS) $(UNIT_SRCS) $(INTEG_SRCS) \
 	$(FUZZ_SRCS) tests/fuzz/replay.c)
 
 POOLD := $(BIN)/server/poold
+POOLMON := $(BIN)/tools/poolmon
 UNIT := $(B)/tests/unit/check_unit
 INTEG := $(B)/tests/integration/check_integration
 REPLAYS := $(patsubst %,$(B)/tests/fuzz/%_replay,$(FUZZ_NAMES))
 
 # ---- build ------------------------------------------------------------------
-all: $(POOLD)
+all: $(POOLD) $(POOLMON)
 
 $(B)/libpoold.a: $(LIB_OBJS)
 	@mkdir -p $(@D); echo "  AR      $@"
 	$(Q)rm -f $@; $(AR) rcs $@ $^
 
 $(POOLD): $(call o,$(POOLD_SRCS)) $(B)/libpoold.a
+	@mkdir -p $(@D); echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(POOLMON): $(call o,$(POOLMON_SRCS)) $(B)/libpoold.a
 	@mkdir -p $(@D); echo "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -154,7 +160,7 @@ check-deps:
 check: check-unit check-fuzz-replay check-integration
 
 # every test binary, for a parallel build before a serial test run
-check-build: $(POOLD) $(UNIT) $(INTEG) $(REPLAYS)
+check-build: $(POOLD) $(POOLMON) $(UNIT) $(INTEG) $(REPLAYS)
 
 check-unit: $(UNIT) | check-deps
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(UNIT)
@@ -166,8 +172,8 @@ check-fuzz-replay: $(REPLAYS) | check-deps
 	done
 
 # integration tests boot the real binary; under a sanitizer, slower
-check-integration: $(INTEG) $(POOLD) | check-deps
-	POOLD_BIN=$(abspath $(POOLD)) CK_TIMEOUT_MULTIPLIER=$(if $(SAN),4,1) \
+check-integration: $(INTEG) $(POOLD) $(POOLMON) | check-deps
+	POOLD_BIN=$(abspath $(POOLD)) POOLMON_BIN=$(abspath $(POOLMON)) CK_TIMEOUT_MULTIPLIER=$(if $(SAN),4,1) \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(INTEG)
 
 asan tsan:
@@ -209,7 +215,7 @@ install: $(POOLD)
 	  install -m 0644 conf/poold.conf $(DESTDIR)$(PREFIX)/etc/poold/poold.conf
 
 clean:
-	rm -rf build server/poold
+	rm -rf build server/poold tools/poolmon
 
 .PHONY: all run check check-build check-deps check-unit check-fuzz-replay check-integration \
 	asan tsan fuzz fuzz-deps bench format format-check install clean FORCE

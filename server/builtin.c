@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * server/builtin.c - /healthz and /readyz
+ * server/builtin.c - /healthz, /readyz and /metrics
  *
  * The path arrives split and percent-decoded exactly as for routes
  * (server/http_parse.h), so "/health%7A" is "/healthz" and "%2F" inside a
@@ -9,18 +9,25 @@
  */
 #include "server/builtin.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "lib/clock.h"
 #include "lib/conf.h"
 #include "lib/util.h"
 #include "server/conn.h"
+#include "server/cycle.h"
 #include "server/worker.h"
 #include "shm/poold_shm.h"
+#include "shm/shm.h"
+#include "shm/snapshot.h"
 
 enum srv_builtin_id {
 	SRV_BUILTIN_NONE = 0,
 	SRV_BUILTIN_HEALTHZ,
 	SRV_BUILTIN_READYZ,
+	SRV_BUILTIN_METRICS,
 };
 
 static const struct {
@@ -29,6 +36,13 @@ static const struct {
 } srv_builtins[] = {
 	{ "healthz", SRV_BUILTIN_HEALTHZ },
 	{ "readyz", SRV_BUILTIN_READYZ },
+	{ "metrics", SRV_BUILTIN_METRICS },
+};
+
+static const uint32_t srv_builtin_route_ids[] = {
+	[SRV_BUILTIN_HEALTHZ] = SHM_ROUTE_HEALTHZ,
+	[SRV_BUILTIN_READYZ] = SHM_ROUTE_READYZ,
+	[SRV_BUILTIN_METRICS] = SHM_ROUTE_METRICS,
 };
 
 static enum srv_builtin_id srv_builtin_find(const struct srv_http_str *segs,
@@ -54,6 +68,84 @@ static void srv_builtin_json(struct srv_conn *c, int status, const char *body)
 	srv_conn_respond(c, &r, body, strlen(body), false);
 }
 
+/*
+ * Not ready: stopping (the master's state, so the whole shutdown grace
+ * says 503), or a database unusable: its last statements failed with a
+ * storage error, or its write gate is held longer than busy_timeout.
+ * Decided from the segment, never by queueing on a pool.
+ */
+static const char *srv_builtin_unready(struct srv_conn *c, char *why,
+				       size_t size)
+{
+	const struct srv_cycle *cy = c->w->cy;
+	const struct conf *conf = c->w->conf;
+	uint64_t since, now = c->w->loop.now;
+	struct shm_db *d;
+	unsigned int i;
+
+	if (srv_worker_is_draining(c->w) ||
+	    (cy->shm && atomic_load(&cy->shm->state) == SHM_STATE_STOPPING))
+		return "the server is stopping";
+	for (i = 0; cy->shm && i < conf->ndbs; i++) {
+		d = shm_db(cy->shm, cy->db_ids[i]);
+		if (!d)
+			continue;
+		since = atomic_load(&d->gate_locked_mono_ns);
+		if (atomic_load(&d->storage_fault))
+			snprintf(why, size,
+				 "database \"%s\" failed with a storage error",
+				 conf->dbs[i].name);
+		else if (since && now > since &&
+			 now - since >
+				 conf->dbs[i].busy_timeout_ms * CLOCK_NS_PER_MS)
+			snprintf(
+				why, size,
+				"the write gate of database \"%s\" is held longer than busy_timeout_ms",
+				conf->dbs[i].name);
+		else
+			continue;
+		return why;
+	}
+	return NULL;
+}
+
+static void srv_builtin_readyz(struct srv_conn *c)
+{
+	const char *why;
+	char buf[256];
+
+	why = srv_builtin_unready(c, buf, sizeof(buf));
+	if (why)
+		srv_conn_error(c, 503, "not_ready", why, "Retry-After: 1\r\n",
+			       false);
+	else
+		srv_builtin_json(c, 200, "{\"ready\":true}\n");
+}
+
+/* the Prometheus text, summed over every worker from the segment */
+static void srv_builtin_metrics(struct srv_conn *c)
+{
+	struct srv_http_resp r = {
+		.status = 200,
+		.content_type = "text/plain; version=0.0.4; charset=utf-8"
+	};
+	struct srv_worker *w = c->w;
+	char *text = NULL;
+	size_t len = 0;
+
+	if (!w->cy->shm ||
+	    (!w->snap && !(w->snap = malloc(sizeof(*w->snap)))) ||
+	    shm_snap_take(w->cy->shm, w->snap) < 0 ||
+	    shm_metrics_write(w->snap, &text, &len) < 0) {
+		srv_conn_error(c, 503, "unavailable",
+			       "the metrics could not be read; retry",
+			       "Retry-After: 1\r\n", false);
+		return;
+	}
+	srv_conn_respond(c, &r, text, len, false);
+	free(text);
+}
+
 bool srv_builtin_serve(struct srv_conn *c, const struct srv_http_str *segs,
 		       unsigned int nsegs)
 {
@@ -62,8 +154,7 @@ bool srv_builtin_serve(struct srv_conn *c, const struct srv_http_str *segs,
 
 	if (id == SRV_BUILTIN_NONE)
 		return false;
-	c->route_id = id == SRV_BUILTIN_HEALTHZ ? SHM_ROUTE_HEALTHZ :
-						  SHM_ROUTE_READYZ;
+	c->route_id = srv_builtin_route_ids[id];
 	if (c->status_only != status_listen) {
 		/* with status_listen set, built-ins live there only */
 		srv_conn_error(c, 404, NULL, "no route for this path", NULL,
@@ -74,11 +165,10 @@ bool srv_builtin_serve(struct srv_conn *c, const struct srv_http_str *segs,
 			       "Allow: GET, HEAD\r\n", false);
 	} else if (id == SRV_BUILTIN_HEALTHZ) {
 		srv_builtin_json(c, 200, "{\"ok\":true}\n");
-	} else if (srv_worker_is_draining(c->w)) {
-		srv_conn_error(c, 503, "stopping", "the server is stopping",
-			       "Retry-After: 1\r\n", false);
+	} else if (id == SRV_BUILTIN_READYZ) {
+		srv_builtin_readyz(c);
 	} else {
-		srv_builtin_json(c, 200, "{\"ready\":true}\n");
+		srv_builtin_metrics(c);
 	}
 	return true;
 }

@@ -409,6 +409,14 @@ static int srv_exec_statements(struct srv_exec_state *x, unsigned int from,
 	return rc;
 }
 
+static void srv_exec_committed(struct shm_db *d)
+{
+	atomic_fetch_add(&d->commits, 1);
+	/* a write went through: the storage works again */
+	if (atomic_load_explicit(&d->storage_fault, memory_order_relaxed))
+		atomic_store(&d->storage_fault, 0);
+}
+
 /* statements [from, to) in one transaction; a write holds the gate */
 static int srv_exec_phase(struct srv_exec_state *x, unsigned int from,
 			  unsigned int to, bool write)
@@ -422,9 +430,8 @@ static int srv_exec_phase(struct srv_exec_state *x, unsigned int from,
 		return SQLITE_BUSY;
 	rc = srv_exec_statements(x, from, to, true);
 	if (!rc && x->ex->pool->shm)
-		atomic_fetch_add(
-			&shm_db(x->ex->pool->shm, x->ex->pool->shm_db)->commits,
-			1);
+		srv_exec_committed(
+			shm_db(x->ex->pool->shm, x->ex->pool->shm_db));
 	srv_exec_gate_give(x, held_at);
 	return rc;
 }
@@ -458,6 +465,10 @@ static void srv_exec_sqlite_error(struct srv_exec_state *x, int rc)
 				    msg);
 	else
 		pr_debug("route \"%s\": %s: %s", x->r->name, name, msg);
+	if (h.storage && x->ex->pool->shm) /* /readyz says 503 until it heals */
+		atomic_store(&shm_db(x->ex->pool->shm, x->ex->pool->shm_db)
+				      ->storage_fault,
+			     1);
 	srv_exec_answer(x->job, h.status, h.code,
 			srv_exec_public_message(h.status, code, msg), name);
 }

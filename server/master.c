@@ -704,6 +704,7 @@ static int srv_master_segment(struct srv_master *m)
 	}
 	if (!err) {
 		m->cy.shm = m->shm.hdr;
+		atomic_store(&m->shm.hdr->generation, m->generation);
 		err = srv_master_register(m);
 	}
 	if (err) {

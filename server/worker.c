@@ -468,6 +468,7 @@ static void srv_worker_destroy(struct srv_worker *w)
 	free(w->pools);
 	srv_worker_before_sleep(&w->loop, w);
 	srv_routes_destroy(&w->routes);
+	free(w->snap);
 	if (w->sfd >= 0)
 		close(w->sfd);
 	ev_loop_destroy(&w->loop);

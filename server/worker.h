@@ -26,6 +26,7 @@
 struct conf;
 struct srv_cycle;
 struct srv_listener;
+struct shm_snap;
 
 #define SRV_WORKER_EXIT_FATAL 2
 
@@ -54,6 +55,7 @@ struct srv_worker {
 	struct timer upkeep;	   /* every SRV_WORKER_UPKEEP_MS */
 	struct shm_slot *slot;	   /* borrowed: ours in the segment, or NULL */
 	unsigned int nstate[8];	   /* connections by enum srv_conn_state */
+	struct shm_snap *snap;	   /* owned: for /metrics, made on first use */
 };
 
 /**

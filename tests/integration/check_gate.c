@@ -312,6 +312,41 @@ START_TEST(test_gate_config_test_under_load)
 }
 END_TEST
 
+/* a segment left by a killed master is replaced; a live one is not */
+START_TEST(test_gate_segment_stale_and_owned)
+{
+	char cmd[1024], out[4096];
+	struct h_server other;
+	struct h_resp r;
+	int i;
+
+	boot(1, "");
+	/* another poold (own port and pidfile) on the same shm_name: exit 2 */
+	h_setup(&other, 1, "");
+	snprintf(
+		cmd, sizeof(cmd),
+		"sed -i 's|^shm_name = .*|shm_name = \"%s\";|' %s && %s -f -c %s 2>&1",
+		srv.shm, other.conf, h_bin(), other.conf);
+	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 2);
+	ck_assert(h_log_has(&other, "belongs to a running poold"));
+	h_cleanup(&other);
+	ck_assert_int_eq(h_get(srv.port, "/healthz", &r), 200);
+	/* kill -9 the master: its workers follow, the segment stays */
+	ck_assert_int_eq(h_signal_wait(&srv, SIGKILL, 5000), 128 + SIGKILL);
+	for (i = 0; i < 100 && h_get(srv.port, "/healthz", &r) == 200; i++)
+		usleep(20000);
+	snprintf(cmd, sizeof(cmd), "test -e /dev/shm%s", srv.shm);
+	ck_assert_int_eq(h_run(cmd, NULL, 0), 0);
+	/* a new master on the same name replaces the stale segment */
+	h_start(&srv);
+	ck_assert(h_log_has(&srv, "replacing the stale segment"));
+	ck_assert_int_eq(h_get(srv.port, "/healthz", &r), 200);
+	h_stop(&srv);
+	snprintf(cmd, sizeof(cmd), "test -e /dev/shm%s", srv.shm);
+	ck_assert_int_ne(h_run(cmd, NULL, 0), 0); /* unlinked at exit */
+}
+END_TEST
+
 static long long wal_size(void)
 {
 	char path[200];
@@ -399,6 +434,7 @@ Suite *gate_suite(void)
 	tcase_add_test(tc, test_gate_owner_killed);
 	tcase_add_test(tc, test_gate_wal_bounded);
 	tcase_add_test(tc, test_gate_config_test_under_load);
+	tcase_add_test(tc, test_gate_segment_stale_and_owned);
 	suite_add_tcase(s, tc);
 	return s;
 }

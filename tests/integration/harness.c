@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -164,6 +165,8 @@ void h_cleanup(struct h_server *s)
 		waitpid(s->pid, NULL, 0);
 		s->pid = 0;
 	}
+	if (s->shm[0]) /* left by a failed test's server: never by a clean stop */
+		shm_unlink(s->shm);
 	if (s->dir[0] && !getenv("H_KEEP")) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
 		if (system(cmd) != 0)

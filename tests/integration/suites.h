@@ -13,5 +13,7 @@ Suite *process_suite(void);
 Suite *http_suite(void);
 Suite *routes_suite(void);
 Suite *gate_suite(void);
+Suite *metrics_suite(void);
+Suite *poolmon_suite(void);
 
 #endif /* TESTS_INTEGRATION_SUITES_H */

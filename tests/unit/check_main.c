@@ -25,6 +25,7 @@ int main(void)
 	srunner_add_suite(sr, shm_suite());
 	srunner_add_suite(sr, route_suite());
 	srunner_add_suite(sr, params_suite());
+	srunner_add_suite(sr, snapshot_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

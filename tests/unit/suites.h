@@ -19,5 +19,6 @@ Suite *sqlerr_suite(void);
 Suite *shm_suite(void);
 Suite *route_suite(void);
 Suite *params_suite(void);
+Suite *snapshot_suite(void);
 
 #endif /* TESTS_UNIT_SUITES_H */
