@@ -14,6 +14,7 @@ Suite *http_suite(void);
 Suite *routes_suite(void);
 Suite *gate_suite(void);
 Suite *metrics_suite(void);
+Suite *accounting_suite(void);
 Suite *poolmon_suite(void);
 
 #endif /* TESTS_INTEGRATION_SUITES_H */
