@@ -24,7 +24,7 @@ PKGS_BUILD := pkg-config libsqlite3-dev libconfig-dev check libjansson-dev \
 	libncurses-dev libsystemd-dev libsodium-dev
 PKGS_CHECK := sqlite3 prometheus tmux groff
 PKGS_FUZZ := clang libclang-rt-14-dev
-PKGS_BENCH := wrk nginx
+PKGS_BENCH := wrk nginx valgrind
 PC_MODULES := sqlite3 libconfig jansson ncursesw libsystemd libsodium
 
 # $(call need_pkgs,LIST): install what is missing (root) or print the line
@@ -65,6 +65,13 @@ $(error SAN must be empty, asan or tsan)
 endif
 # the default build puts its binaries in the tree, as the README shows
 BIN := $(if $(SAN),$(B),.)
+# ACCT=0: accounting compiled out, to measure what it costs
+ACCT ?= 1
+ifeq ($(ACCT),0)
+B := $(B)/noacct
+BIN := $(B)
+ACCTFL := -DPOOLD_NO_ACCOUNTING
+endif
 
 NOCONF_GOALS := clean format format-check help
 ifneq ($(filter-out $(NOCONF_GOALS),$(or $(MAKECMDGOALS),all)),)
@@ -80,7 +87,7 @@ build/config.mk: Makefile
 	  echo "CHECK_CFLAGS := $$($$pc --cflags check)"; \
 	  echo "CHECK_LIBS := $$($$pc --libs check)"; } > $@.tmp && mv $@.tmp $@
 
-ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(SANFL) -I. $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(SANFL) $(ACCTFL) -I. $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFL) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lpthread
 

@@ -38,6 +38,7 @@
 #include "server/dbpool.h"
 #include "server/job.h"
 #include "server/route.h"
+#include "server/stats.h"
 #include "shm/shm.h"
 
 #define SRV_EXEC_MAX_COLS 256
@@ -326,6 +327,16 @@ static void srv_exec_rollback(struct srv_exec *ex)
 		srv_exec_tx(ex, SRV_TX_ROLLBACK);
 }
 
+static void srv_exec_gate_waited(struct shm_exec *sx, uint64_t waited, int err)
+{
+	shm_write_begin(&sx->seq);
+	shm_add(&sx->gate_waits, 1);
+	shm_add(&sx->gate_wait_ns_sum, waited);
+	shm_max(&sx->gate_wait_ns_max, waited);
+	shm_add(&sx->lock_timeouts, err == -ETIMEDOUT);
+	shm_write_end(&sx->seq);
+}
+
 /*
  * Take the database's write gate: poold's writers queue here, across
  * every worker, instead of meeting SQLITE_BUSY inside SQLite.  The wait
@@ -353,12 +364,8 @@ static int srv_exec_gate_take(struct srv_exec_state *x, uint64_t *held_at)
 				    &recovered);
 		*held_at = clock_mono_ns();
 		waited = *held_at - t0;
-		shm_write_begin(&sx->seq);
-		shm_add(&sx->gate_waits, 1);
-		shm_add(&sx->gate_wait_ns_sum, waited);
-		shm_max(&sx->gate_wait_ns_max, waited);
-		shm_add(&sx->lock_timeouts, err == -ETIMEDOUT);
-		shm_write_end(&sx->seq);
+		if (SRV_ACCOUNTING)
+			srv_exec_gate_waited(sx, waited, err);
 		shm_set32(&sx->state, SHM_EXEC_QUERY);
 	} else {
 		*held_at = clock_mono_ns();
@@ -383,6 +390,8 @@ static void srv_exec_gate_give(struct srv_exec_state *x, uint64_t held_at)
 	if (!ex->pool->shm)
 		return;
 	shm_gate_unlock(ex->pool->shm, ex->pool->shm_db);
+	if (!SRV_ACCOUNTING)
+		return;
 	held = clock_mono_ns() - held_at;
 	shm_write_begin(&ex->sx->seq);
 	shm_add(&ex->sx->gate_hold_ns_sum, held);
@@ -497,6 +506,8 @@ static void srv_exec_account(struct srv_exec_state *x, int rc)
 	uint64_t calls = ex->conn.busy_calls - ex->busy_seen;
 	int code = db_errcode(&ex->conn, rc);
 
+	if (!SRV_ACCOUNTING)
+		return;
 	ex->busy_seen = ex->conn.busy_calls;
 	shm_write_begin(&sx->seq);
 	shm_add(&sx->jobs, 1);

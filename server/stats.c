@@ -42,6 +42,8 @@ void srv_stats_request(struct srv_worker *w, uint32_t route, int status,
 	struct shm_slot_route *sr;
 	struct shm_slot *s = w->slot;
 
+	if (!SRV_ACCOUNTING)
+		return;
 	if (!s)
 		return;
 	shm_write_begin(&s->seq);
@@ -69,6 +71,8 @@ void srv_stats_job(struct srv_worker *w, const struct srv_job *job)
 	struct shm_slot_db *d = srv_stats_db(w, job->pool->index);
 	uint64_t hold = job->done_at - job->taken_at;
 
+	if (!SRV_ACCOUNTING)
+		return;
 	if (!d || !job->taken_at)
 		return;
 	shm_write_begin(&d->seq);
@@ -94,11 +98,15 @@ static void srv_stats_db_add(struct srv_worker *w, unsigned int db,
 
 void srv_stats_pool_full(struct srv_worker *w, unsigned int db)
 {
+	if (!SRV_ACCOUNTING)
+		return;
 	srv_stats_db_add(w, db, offsetof(struct shm_slot_db, pool_full));
 }
 
 void srv_stats_acquire_timeout(struct srv_worker *w, unsigned int db)
 {
+	if (!SRV_ACCOUNTING)
+		return;
 	srv_stats_db_add(w, db, offsetof(struct shm_slot_db, acquire_timeouts));
 }
 
@@ -107,6 +115,8 @@ void srv_stats_queue_depth(struct srv_worker *w, unsigned int db,
 {
 	struct shm_slot_db *d = srv_stats_db(w, db);
 
+	if (!SRV_ACCOUNTING)
+		return;
 	if (!d || depth <= atomic_load_explicit(&d->peak_waiters,
 						memory_order_relaxed))
 		return;
@@ -117,12 +127,16 @@ void srv_stats_queue_depth(struct srv_worker *w, unsigned int db,
 
 void srv_stats_accept(struct srv_worker *w)
 {
+	if (!SRV_ACCOUNTING)
+		return;
 	if (w->slot)
 		shm_add(&w->slot->accepts, 1);
 }
 
 void srv_stats_bytes(struct srv_worker *w, uint64_t in, uint64_t out)
 {
+	if (!SRV_ACCOUNTING)
+		return;
 	if (!w->slot)
 		return;
 	if (in)
@@ -165,6 +179,8 @@ void srv_stats_publish(struct srv_worker *w)
 	const unsigned int *n = w->nstate;
 	unsigned int i;
 
+	if (!SRV_ACCOUNTING)
+		return;
 	if (!s)
 		return;
 	shm_write_begin(&s->seq);

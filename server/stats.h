@@ -18,6 +18,17 @@
 struct srv_job;
 struct srv_worker;
 
+/*
+ * Built with -DPOOLD_NO_ACCOUNTING (make ACCT=0), every update compiles
+ * away: that build exists to measure what accounting costs per request
+ * (tests/bench/accounting-cost.sh).
+ */
+#ifdef POOLD_NO_ACCOUNTING
+#define SRV_ACCOUNTING 0
+#else
+#define SRV_ACCOUNTING 1
+#endif
+
 /* a response went out for a request of segment route @route */
 void srv_stats_request(struct srv_worker *w, uint32_t route, int status,
 		       uint64_t latency_ns);
