@@ -580,6 +580,28 @@ static void shm_m_u64(FILE *f, const char *name, const char *type,
 	fprintf(f, "%s %" PRIu64 "\n", name, v);
 }
 
+/* live workers by generation: two overlap while a reload hands over */
+static void shm_m_generations(FILE *f, const struct shm_snap *s)
+{
+	uint32_t gens[SHM_SNAP_MAX_SLOTS], count[SHM_SNAP_MAX_SLOTS];
+	uint32_t i, k, n = 0;
+
+	for (i = 0; i < s->nslots; i++) {
+		for (k = 0; k < n && gens[k] != s->slots[i].generation; k++)
+			;
+		if (k == n) {
+			gens[n] = s->slots[i].generation;
+			count[n++] = 0;
+		}
+		count[k]++;
+	}
+	shm_m_head(f, "poold_generation_workers", "gauge",
+		   "Worker processes alive, by configuration generation");
+	for (k = 0; k < n; k++)
+		fprintf(f, "poold_generation_workers{generation=\"%u\"} %u\n",
+			gens[k], count[k]);
+}
+
 /* a family of one unlabelled Unix timestamp, to the millisecond */
 static void shm_m_time(FILE *f, const char *name, const char *help,
 		       uint64_t unix_ns)
@@ -661,6 +683,7 @@ static void shm_metrics_server(FILE *f, const struct shm_snap *s)
 		  s->generation);
 	shm_m_u64(f, "poold_workers", "gauge", "Worker processes alive",
 		  s->workers_alive);
+	shm_m_generations(f, s);
 	shm_m_u64(f, "poold_workers_expected", "gauge",
 		  "Worker processes the configuration asks for",
 		  s->workers_expected);
