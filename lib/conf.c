@@ -1599,10 +1599,11 @@ static int conf_list_len(struct conf_ctx *x, const struct conf_key *k,
 	return 0;
 }
 
-static int conf_parse_routes(struct conf_ctx *x, const struct conf_key *k,
-			     const config_setting_t *s, void *field)
+/* a list of groups, each an entry of one kind (databases, routes) */
+static int conf_list_entries(struct conf_ctx *x, const struct conf_key *k,
+			     const config_setting_t *s, void **v,
+			     unsigned int *nv, size_t size, conf_elem_fn *fn)
 {
-	struct conf *c = x->c;
 	unsigned int n = 0;
 	int err;
 
@@ -1611,11 +1612,20 @@ static int conf_parse_routes(struct conf_ctx *x, const struct conf_key *k,
 	err = conf_list_len(x, k, s, &n);
 	if (err || !n)
 		return err;
-	c->routes = calloc(n, sizeof(*c->routes));
-	if (!c->routes)
+	*v = calloc(n, size);
+	if (!*v)
 		return -ENOMEM;
-	c->nroutes = n;
-	return conf_elems(x, k, s, c->routes, n, conf_route_entry);
+	*nv = n;
+	return conf_elems(x, k, s, *v, n, fn);
+}
+
+static int conf_parse_routes(struct conf_ctx *x, const struct conf_key *k,
+			     const config_setting_t *s, void *field)
+{
+	struct conf *c = x->c;
+
+	return conf_list_entries(x, k, s, (void **)&c->routes, &c->nroutes,
+				 sizeof(*c->routes), conf_route_entry);
 }
 
 /* ---- databases ---- */
@@ -1787,19 +1797,9 @@ static int conf_parse_databases(struct conf_ctx *x, const struct conf_key *k,
 				const config_setting_t *s, void *field)
 {
 	struct conf *c = x->c;
-	unsigned int n = 0;
-	int err;
 
-	if (!s)
-		return 0;
-	err = conf_list_len(x, k, s, &n);
-	if (err || !n)
-		return err;
-	c->dbs = calloc(n, sizeof(*c->dbs));
-	if (!c->dbs)
-		return -ENOMEM;
-	c->ndbs = n;
-	return conf_elems(x, k, s, c->dbs, n, conf_db_entry);
+	return conf_list_entries(x, k, s, (void **)&c->dbs, &c->ndbs,
+				 sizeof(*c->dbs), conf_db_entry);
 }
 
 static int conf_check_workers(struct conf_ctx *x, const config_setting_t *root)
