@@ -76,12 +76,23 @@ struct srv_child {
 	bool retiring;	  /* told to stop (TTOU, stop) */
 };
 
-struct srv_master {
-	struct conf *conf;	 /* owned */
-	struct srv_cycle cy;	 /* what workers are forked with */
-	struct shm_seg shm;	 /* owned: the segment */
-	struct srv_listener *ls; /* owned: nls listeners */
+/* one configuration generation: its config, listeners and cycle */
+struct srv_gen {
+	struct conf *conf;	 /* owned; NULL = no such generation */
+	struct srv_cycle cy;	 /* what its workers are forked with */
+	struct srv_listener *ls; /* owned array; a descriptor may be shared
+				  * with another generation's array */
 	unsigned int nls;
+	unsigned int target; /* workers wanted */
+	uint32_t generation;
+	bool fatal; /* a worker of it exited 2 */
+};
+
+struct srv_master {
+	struct srv_gen cur;  /* serving */
+	struct srv_gen old;  /* draining after a reload */
+	struct srv_gen next; /* starting: a reload in progress */
+	struct shm_seg shm;  /* owned: the segment */
 	int pidfd;
 	int sfd;
 	int tfd;
@@ -89,9 +100,6 @@ struct srv_master {
 
 	struct srv_child *kids; /* owned: nkids slots */
 	unsigned int nkids;
-	unsigned int target; /* workers wanted */
-	uint32_t generation;
-	bool gen_fatal; /* a worker of it exited 2 */
 
 	enum srv_master_state state;
 	uint64_t term_at; /* when to SIGTERM the workers (stop) */
@@ -99,6 +107,8 @@ struct srv_master {
 	uint64_t kill_at; /* when to SIGKILL what is left */
 	unsigned int crash_streak;
 	uint64_t respawn_at;
+	uint64_t reload_deadline; /* the next generation must be ready */
+	bool reload_pending;	  /* SIGHUP during a reload: one more */
 	int exit_status;
 };
 
@@ -136,28 +146,35 @@ static void srv_master_rlimit(const struct conf *conf)
 		pr_info("open file limit %llu", (unsigned long long)want);
 }
 
+static unsigned int srv_master_target(const struct conf *conf)
+{
+	unsigned int n = conf->workers ? conf->workers : srv_master_cpus();
+
+	return n < conf->max_workers ? n : conf->max_workers;
+}
+
 static int srv_master_bind(struct srv_master *m)
 {
-	const struct conf *conf = m->conf;
+	const struct conf *conf = m->cur.conf;
 	unsigned int i;
 	int err;
 
-	m->ls = calloc(conf->nlisten + 1, sizeof(*m->ls));
-	if (!m->ls)
+	m->cur.ls = calloc(conf->nlisten + 1, sizeof(*m->cur.ls));
+	if (!m->cur.ls)
 		return -ENOMEM;
 	for (i = 0; i < conf->nlisten; i++) {
-		err = srv_listen_open(&m->ls[m->nls], &conf->listen[i],
+		err = srv_listen_open(&m->cur.ls[m->cur.nls], &conf->listen[i],
 				      conf->backlog, false);
 		if (err)
 			return err;
-		m->nls++;
+		m->cur.nls++;
 	}
 	if (conf->status_listen) {
-		err = srv_listen_open(&m->ls[m->nls], conf->status_listen,
-				      conf->backlog, true);
+		err = srv_listen_open(&m->cur.ls[m->cur.nls],
+				      conf->status_listen, conf->backlog, true);
 		if (err)
 			return err;
-		m->nls++;
+		m->cur.nls++;
 	}
 	return 0;
 }
@@ -166,11 +183,11 @@ static void srv_master_unbind(struct srv_master *m)
 {
 	unsigned int i;
 
-	for (i = 0; i < m->nls; i++)
-		srv_listen_close(&m->ls[i], true);
-	free(m->ls);
-	m->ls = NULL;
-	m->nls = 0;
+	for (i = 0; i < m->cur.nls; i++)
+		srv_listen_close(&m->cur.ls[i], true);
+	free(m->cur.ls);
+	m->cur.ls = NULL;
+	m->cur.nls = 0;
 }
 
 static int srv_master_daemonize(void)
@@ -201,7 +218,7 @@ static int srv_master_daemonize(void)
 /* started as root with `user`: hand over files, then become that user */
 static int srv_master_drop_privileges(struct srv_master *m)
 {
-	const struct conf *conf = m->conf;
+	const struct conf *conf = m->cur.conf;
 	char shm_path[300];
 	unsigned int i;
 
@@ -218,9 +235,9 @@ static int srv_master_drop_privileges(struct srv_master *m)
 	snprintf(shm_path, sizeof(shm_path), "/dev/shm%s", conf->shm_name);
 	if (chown(shm_path, conf->uid, conf->gid) < 0)
 		return -errno;
-	for (i = 0; i < m->nls; i++) {
-		if (m->ls[i].cl->family == AF_UNIX &&
-		    chown(m->ls[i].cl->path, conf->uid, conf->gid) < 0)
+	for (i = 0; i < m->cur.nls; i++) {
+		if (m->cur.ls[i].cl->family == AF_UNIX &&
+		    chown(m->cur.ls[i].cl->path, conf->uid, conf->gid) < 0)
 			return -errno;
 	}
 	if (setgroups(0, NULL) < 0 || initgroups(conf->user, conf->gid) < 0 ||
@@ -233,16 +250,25 @@ static int srv_master_drop_privileges(struct srv_master *m)
 	return 0;
 }
 
-static unsigned int srv_master_alive(const struct srv_master *m,
-				     bool count_retiring)
+/* workers alive: of generation @gen, or of every one when @gen is 0 */
+static unsigned int srv_master_alive_gen(const struct srv_master *m,
+					 uint32_t gen, bool count_retiring)
 {
 	unsigned int i, n = 0;
 
 	for (i = 0; i < m->nkids; i++) {
-		if (m->kids[i].pid && (count_retiring || !m->kids[i].retiring))
+		if (m->kids[i].pid &&
+		    (count_retiring || !m->kids[i].retiring) &&
+		    (!gen || m->kids[i].generation == gen))
 			n++;
 	}
 	return n;
+}
+
+static unsigned int srv_master_alive(const struct srv_master *m,
+				     bool count_retiring)
+{
+	return srv_master_alive_gen(m, 0, count_retiring);
 }
 
 /* the worker in the lowest live slot keeps the WAL files short */
@@ -259,23 +285,57 @@ static void srv_master_checkpointer(struct srv_master *m)
 			      memory_order_release);
 }
 
-static int srv_master_spawn(struct srv_master *m)
+/* true if generation @g listens on descriptor @fd */
+static bool srv_gen_has_fd(const struct srv_gen *g, int fd)
 {
-	int close_fds[] = { m->sfd, m->tfd, m->loop.epfd, m->pidfd };
 	unsigned int i;
+
+	for (i = 0; g->conf && i < g->nls; i++) {
+		if (g->ls[i].fd == fd)
+			return true;
+	}
+	return false;
+}
+
+/* the master's descriptors a worker of @g must not keep */
+static unsigned int srv_master_foreign_fds(const struct srv_master *m,
+					   const struct srv_gen *g, int *fds,
+					   unsigned int max)
+{
+	const struct srv_gen *all[] = { &m->cur, &m->old, &m->next };
+	unsigned int n = 0, k, i;
+
+	fds[n++] = m->sfd;
+	fds[n++] = m->tfd;
+	fds[n++] = m->loop.epfd;
+	fds[n++] = m->pidfd;
+	for (k = 0; k < ARRAY_SIZE(all); k++) {
+		for (i = 0; all[k]->conf && i < all[k]->nls && n < max; i++) {
+			if (!srv_gen_has_fd(g, all[k]->ls[i].fd))
+				fds[n++] = all[k]->ls[i].fd;
+		}
+	}
+	return n;
+}
+
+static int srv_master_spawn(struct srv_master *m, struct srv_gen *g)
+{
+	int close_fds[4 + 3 * (SHM_MAX_LISTENERS + 1)];
+	unsigned int i, nclose;
 	pid_t pid;
 
 	for (i = 0; i < m->nkids && m->kids[i].pid; i++)
 		;
 	if (i == m->nkids)
 		return -ENOSPC;
+	nclose = srv_master_foreign_fds(m, g, close_fds, ARRAY_SIZE(close_fds));
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		srv_worker_main(&m->cy, i, close_fds, ARRAY_SIZE(close_fds));
+		srv_worker_main(&g->cy, i, close_fds, nclose);
 	m->kids[i] = (struct srv_child){ .pid = pid,
-					 .generation = m->generation,
+					 .generation = g->generation,
 					 .started = clock_mono_ns() };
 	pr_info("started worker %u (pid %d)", i, (int)pid);
 	srv_master_checkpointer(m);
@@ -287,11 +347,12 @@ static void srv_master_fill(struct srv_master *m)
 {
 	int err;
 
-	if (m->state != SRV_MASTER_RUNNING || m->gen_fatal ||
+	if (m->state != SRV_MASTER_RUNNING || m->cur.fatal ||
 	    clock_mono_ns() < m->respawn_at)
 		return;
-	while (srv_master_alive(m, false) < m->target) {
-		err = srv_master_spawn(m);
+	while (srv_master_alive_gen(m, m->cur.generation, false) <
+	       m->cur.target) {
+		err = srv_master_spawn(m, &m->cur);
 		if (err) {
 			pr_err_errno(err, "could not start a worker");
 			m->respawn_at =
@@ -299,6 +360,16 @@ static void srv_master_fill(struct srv_master *m)
 				SRV_MASTER_BACKOFF_MAX_MS * CLOCK_NS_PER_MS;
 			return;
 		}
+	}
+}
+
+static void srv_master_signal_gen(struct srv_master *m, uint32_t gen, int sig)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nkids; i++) {
+		if (m->kids[i].pid && m->kids[i].generation == gen)
+			kill(m->kids[i].pid, sig);
 	}
 }
 
@@ -333,11 +404,15 @@ static void srv_master_crashed(struct srv_master *m, struct srv_child *k,
 {
 	uint64_t now = clock_mono_ns(), delay_ms;
 
+	if (m->next.conf && k->generation == m->next.generation) {
+		m->next.fatal = true; /* the reload fails: the old one serves */
+		return;
+	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == SRV_WORKER_EXIT_FATAL) {
-		if (!m->gen_fatal)
+		if (!m->cur.fatal)
 			pr_err("a worker of generation %u cannot start (exit status 2): not respawning it",
 			       (unsigned int)k->generation);
-		m->gen_fatal = true;
+		m->cur.fatal = true;
 		return;
 	}
 	atomic_fetch_add(&m->shm.hdr->worker_restarts, 1);
@@ -353,6 +428,273 @@ static void srv_master_crashed(struct srv_master *m, struct srv_child *k,
 			(unsigned long long)delay_ms);
 	}
 	m->respawn_at = now + delay_ms * CLOCK_NS_PER_MS;
+}
+
+static int srv_master_register(struct srv_master *m);
+static void srv_master_register_listeners(struct srv_master *m);
+
+/* close what generation @g alone had open, and forget it */
+static void srv_gen_destroy(struct srv_master *m, struct srv_gen *g)
+{
+	const struct srv_gen *all[] = { &m->cur, &m->old, &m->next };
+	unsigned int i, k;
+	bool shared;
+
+	for (i = 0; g->conf && i < g->nls; i++) {
+		for (shared = false, k = 0; k < ARRAY_SIZE(all); k++)
+			shared |= all[k] != g &&
+				  srv_gen_has_fd(all[k], g->ls[i].fd);
+		if (!shared)
+			srv_listen_close(&g->ls[i], true);
+	}
+	free(g->ls);
+	if (g->conf) {
+		conf_destroy(g->conf);
+		free(g->conf);
+	}
+	*g = (struct srv_gen){ 0 };
+}
+
+static void srv_master_reload_result(struct srv_master *m, bool ok,
+				     const char *msg)
+{
+	struct shm_hdr *h = m->shm.hdr;
+
+	shm_write_begin(&h->hdr_seq);
+	atomic_fetch_add(&h->reloads, 1);
+	atomic_store(&h->reload_unix_ns, clock_real_ns());
+	atomic_store(&h->reload_result, ok ? SHM_RELOAD_OK : SHM_RELOAD_FAILED);
+	snprintf(h->reload_msg, sizeof(h->reload_msg), "%s", msg);
+	shm_write_end(&h->hdr_seq);
+	atomic_store(&h->state, SHM_STATE_RUNNING);
+	if (ok)
+		pr_notice("reload: generation %u serves", m->cur.generation);
+	else
+		pr_err("reload failed, generation %u keeps serving: %s",
+		       m->cur.generation, msg);
+}
+
+/* the keys a reload cannot change: the name of the first that differs */
+static const char *srv_master_restart_key(const struct conf *a,
+					  const struct conf *b)
+{
+	unsigned int i, k;
+
+	if (strcmp(a->shm_name, b->shm_name))
+		return "shm_name";
+	if (strcmp(a->user, b->user))
+		return "user";
+	if (strcmp(a->pidfile, b->pidfile))
+		return "pidfile";
+	if (a->max_workers != b->max_workers)
+		return "max_workers";
+	for (i = 0; i < b->ndbs; i++) {
+		for (k = 0; k < a->ndbs; k++) {
+			if (!strcmp(a->dbs[k].path, b->dbs[i].path) &&
+			    strcmp(a->dbs[k].journal_mode,
+				   b->dbs[i].journal_mode))
+				return "databases.journal_mode";
+		}
+	}
+	return NULL;
+}
+
+/* load, check and validate the file again; the message says why not */
+static struct conf *srv_master_reload_conf(struct srv_master *m, char *msg,
+					   size_t size)
+{
+	struct conf_errs errs = { 0 };
+	struct conf *c = calloc(1, sizeof(*c));
+	const char *key;
+	int err;
+
+	if (!c) {
+		snprintf(msg, size, "out of memory");
+		return NULL;
+	}
+	err = conf_load(c, m->cur.conf->path, &errs);
+	if (!err && (key = srv_master_restart_key(m->cur.conf, c))) {
+		snprintf(msg, size, "\"%s\" changed: restart required", key);
+		err = -EINVAL;
+	} else if (!err) {
+		err = srv_validate(c, SRV_VALIDATE_APPLY, &errs);
+	}
+	if (errs.n)
+		snprintf(msg, size, "%s:%d: %s", errs.v[0].file, errs.v[0].line,
+			 errs.v[0].reason);
+	else if (err && err != -EINVAL)
+		snprintf(msg, size, "%s", strerror(-err));
+	conf_errs_destroy(&errs);
+	if (!err)
+		return c;
+	conf_destroy(c);
+	free(c);
+	return NULL;
+}
+
+/* listeners of the new generation: the open ones kept, new ones opened */
+static int srv_gen_bind(struct srv_master *m, struct srv_gen *g)
+{
+	const struct conf_listen *want;
+	unsigned int i, k, n;
+	int err;
+
+	n = g->conf->nlisten + (g->conf->status_listen ? 1 : 0);
+	g->ls = calloc(n + 1, sizeof(*g->ls));
+	if (!g->ls)
+		return -ENOMEM;
+	for (i = 0; i < n; i++, g->nls++) {
+		want = i < g->conf->nlisten ? &g->conf->listen[i] :
+					      g->conf->status_listen;
+		for (k = 0; k < m->cur.nls; k++) {
+			const struct conf_listen *have = m->cur.ls[k].cl;
+
+			if (have->addrlen == want->addrlen &&
+			    !memcmp(&have->addr, &want->addr, want->addrlen) &&
+			    m->cur.ls[k].port &&
+			    m->cur.ls[k].status == (i >= g->conf->nlisten))
+				break;
+		}
+		if (k < m->cur.nls) {
+			g->ls[i] = m->cur.ls[k];
+			g->ls[i].cl = want;
+			continue;
+		}
+		err = srv_listen_open(&g->ls[i], want, g->conf->backlog,
+				      i >= g->conf->nlisten);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* a new generation: listeners, segment entries, workers */
+static int srv_master_reload_start(struct srv_master *m, struct conf *c,
+				   char *msg, size_t size)
+{
+	struct srv_gen *g = &m->next;
+	struct srv_gen saved = m->cur;
+	unsigned int i;
+	int err;
+
+	*g = (struct srv_gen){ .conf = c,
+			       .generation = m->cur.generation + 1,
+			       .target = srv_master_target(c) };
+	err = srv_gen_bind(m, g);
+	if (!err) {
+		/* srv_master_register() fills the current cycle: borrow it */
+		g->cy = (struct srv_cycle){ .conf = c,
+					    .ls = g->ls,
+					    .nls = g->nls,
+					    .shm = m->shm.hdr,
+					    .generation = g->generation,
+					    .master_pid = getpid() };
+		m->cur = *g;
+		err = srv_master_register(m);
+		*g = m->cur;
+		m->cur = saved;
+	}
+	for (i = 0; !err && i < g->target; i++)
+		err = srv_master_spawn(m, g);
+	if (err) {
+		snprintf(msg, size, "could not start generation %u: %s",
+			 g->generation, strerror(-err));
+		return err;
+	}
+	m->reload_deadline = clock_mono_ns() +
+			     (uint64_t)c->reload_timeout_ms * CLOCK_NS_PER_MS;
+	atomic_store(&m->shm.hdr->state, SHM_STATE_RELOADING);
+	pr_notice("reload: generation %u starting %u workers", g->generation,
+		  g->target);
+	return 0;
+}
+
+/* SIGHUP: a new generation from the file, or nothing changes */
+static void srv_master_reload(struct srv_master *m)
+{
+	struct conf *c;
+	char msg[SHM_TEXT] = "";
+
+	if (m->state != SRV_MASTER_RUNNING)
+		return;
+	if (m->next.conf || m->old.conf) {
+		m->reload_pending = true; /* coalesced: one more after this */
+		return;
+	}
+	m->reload_pending = false;
+	pr_notice("reload requested");
+	c = srv_master_reload_conf(m, msg, sizeof(msg));
+	if (!c) {
+		srv_master_reload_result(m, false, msg);
+		return;
+	}
+	if (srv_master_reload_start(m, c, msg, sizeof(msg))) {
+		srv_master_signal_gen(m, m->next.generation, SIGKILL);
+		srv_gen_destroy(m, &m->next);
+		srv_master_reload_result(m, false, msg);
+	}
+}
+
+/* every worker of the next generation says READY in its slot */
+static bool srv_master_next_ready(const struct srv_master *m)
+{
+	struct shm_slot *sl;
+	unsigned int i, ready = 0;
+
+	for (i = 0; i < m->nkids; i++) {
+		if (!m->kids[i].pid ||
+		    m->kids[i].generation != m->next.generation)
+			continue;
+		sl = shm_slot(m->shm.hdr, i);
+		if (sl && atomic_load(&sl->state) == SHM_SLOT_READY)
+			ready++;
+	}
+	return ready >= m->next.target;
+}
+
+static void srv_master_retire_cur(struct srv_master *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nkids; i++) {
+		if (m->kids[i].pid &&
+		    m->kids[i].generation == m->cur.generation) {
+			m->kids[i].retiring = true;
+			kill(m->kids[i].pid, SIGTERM);
+		}
+	}
+	m->old = m->cur;
+	m->cur = m->next;
+	m->next = (struct srv_gen){ 0 };
+}
+
+/* on every tick and reap: advance a reload, retire a drained generation */
+static void srv_master_reload_step(struct srv_master *m)
+{
+	if (m->next.conf && m->next.fatal) {
+		srv_master_signal_gen(m, m->next.generation, SIGKILL);
+		srv_gen_destroy(m, &m->next);
+		srv_master_reload_result(
+			m, false,
+			"a worker of the new generation could not start");
+	} else if (m->next.conf && srv_master_next_ready(m)) {
+		srv_master_retire_cur(m);
+		atomic_store(&m->shm.hdr->generation, m->cur.generation);
+		atomic_store(&m->shm.hdr->workers_expected, m->cur.target);
+		srv_master_register_listeners(m);
+		srv_master_reload_result(m, true, "");
+		srv_master_checkpointer(m);
+	} else if (m->next.conf && clock_mono_ns() > m->reload_deadline) {
+		srv_master_signal_gen(m, m->next.generation, SIGKILL);
+		srv_gen_destroy(m, &m->next);
+		srv_master_reload_result(
+			m, false,
+			"the new generation was not ready within reload_timeout_ms");
+	}
+	if (m->old.conf && !srv_master_alive_gen(m, m->old.generation, true))
+		srv_gen_destroy(m, &m->old);
+	if (m->reload_pending && !m->next.conf && !m->old.conf)
+		srv_master_reload(m);
 }
 
 static void srv_master_reap(struct srv_master *m)
@@ -378,8 +720,9 @@ static void srv_master_reap(struct srv_master *m)
 		shm_slot_fold(m->shm.hdr, i);
 		srv_master_checkpointer(m);
 	}
-	if (m->state == SRV_MASTER_RUNNING && m->gen_fatal &&
-	    !srv_master_alive(m, true)) {
+	srv_master_reload_step(m);
+	if (m->state == SRV_MASTER_RUNNING && m->cur.fatal &&
+	    m->cur.generation == 1 && !srv_master_alive(m, true)) {
 		pr_err("no worker of the first generation could start; exiting");
 		m->exit_status = 2;
 		m->state = SRV_MASTER_HALTING;
@@ -398,7 +741,8 @@ static void srv_master_stop(struct srv_master *m, int sig)
 		pr_notice("graceful stop (signal %d): draining workers", sig);
 		m->state = SRV_MASTER_STOPPING;
 		atomic_store(&m->shm.hdr->state, SHM_STATE_STOPPING);
-		m->term_at = now + m->conf->shutdown.grace_ms * CLOCK_NS_PER_MS;
+		m->term_at =
+			now + m->cur.conf->shutdown.grace_ms * CLOCK_NS_PER_MS;
 		return;
 	}
 	if (m->state == SRV_MASTER_HALTING)
@@ -417,15 +761,16 @@ static void srv_master_resize(struct srv_master *m, int delta)
 
 	if (m->state != SRV_MASTER_RUNNING)
 		return;
-	if ((delta > 0 && m->target >= m->conf->max_workers) ||
-	    (delta < 0 && m->target <= 1)) {
-		pr_notice("worker count stays at %u (limits 1..%u)", m->target,
-			  (unsigned int)m->conf->max_workers);
+	if ((delta > 0 && m->cur.target >= m->cur.conf->max_workers) ||
+	    (delta < 0 && m->cur.target <= 1)) {
+		pr_notice("worker count stays at %u (limits 1..%u)",
+			  m->cur.target,
+			  (unsigned int)m->cur.conf->max_workers);
 		return;
 	}
-	m->target += delta;
-	atomic_store(&m->shm.hdr->workers_expected, m->target);
-	pr_notice("worker count is now %u", m->target);
+	m->cur.target += delta;
+	atomic_store(&m->shm.hdr->workers_expected, m->cur.target);
+	pr_notice("worker count is now %u", m->cur.target);
 	if (delta > 0) {
 		srv_master_fill(m);
 		return;
@@ -468,8 +813,7 @@ static void srv_master_on_signal(struct ev_loop *l, int fd, uint32_t events,
 			srv_master_stop(m, (int)si.ssi_signo);
 			break;
 		case SIGHUP:
-			pr_notice(
-				"reload (SIGHUP) is not supported yet: the configuration is unchanged");
+			srv_master_reload(m);
 			break;
 		case SIGUSR1:
 			srv_master_reopen(m);
@@ -492,12 +836,12 @@ static void srv_master_sample_listeners(struct srv_master *m)
 	socklen_t len;
 	unsigned int i;
 
-	for (i = 0; i < m->nls && i < SHM_MAX_LISTENERS; i++) {
+	for (i = 0; i < m->cur.nls && i < SHM_MAX_LISTENERS; i++) {
 		len = sizeof(ti);
 		sl = shm_listener(m->shm.hdr, i);
-		if (m->ls[i].cl->family == AF_UNIX || !sl ||
-		    getsockopt(m->ls[i].fd, IPPROTO_TCP, TCP_INFO, &ti, &len) <
-			    0)
+		if (m->cur.ls[i].cl->family == AF_UNIX || !sl ||
+		    getsockopt(m->cur.ls[i].fd, IPPROTO_TCP, TCP_INFO, &ti,
+			       &len) < 0)
 			continue;
 		/* on a listener, unacked is the queue, sacked its bound */
 		shm_write_begin(&sl->seq);
@@ -521,6 +865,7 @@ static void srv_master_on_tick(struct ev_loop *l, int fd, uint32_t events,
 		return;
 	srv_master_sample_listeners(m);
 	if (m->state == SRV_MASTER_RUNNING) {
+		srv_master_reload_step(m);
 		srv_master_fill(m);
 		return;
 	}
@@ -528,7 +873,7 @@ static void srv_master_on_tick(struct ev_loop *l, int fd, uint32_t events,
 	    now >= m->term_at) {
 		srv_master_signal_all(m, SIGTERM);
 		m->term_sent = true;
-		m->kill_at = now + m->conf->shutdown.drain_timeout_ms *
+		m->kill_at = now + m->cur.conf->shutdown.drain_timeout_ms *
 					   CLOCK_NS_PER_MS;
 	}
 	left = srv_master_alive(m, true);
@@ -632,7 +977,7 @@ static int srv_master_clear_segment(const char *name)
 /* databases and routes get their entries (stable across reloads) */
 static int srv_master_register(struct srv_master *m)
 {
-	const struct conf *conf = m->conf;
+	const struct conf *conf = m->cur.conf;
 	struct shm_hdr *h = m->shm.hdr;
 	struct stat st;
 	char id[SHM_ROUTE_ID];
@@ -646,7 +991,7 @@ static int srv_master_register(struct srv_master *m)
 				      st.st_dev, st.st_ino);
 		if (idx < 0)
 			return idx;
-		m->cy.db_ids[i] = (uint32_t)idx;
+		m->cur.cy.db_ids[i] = (uint32_t)idx;
 	}
 	for (i = 0; i < conf->nroutes; i++) {
 		snprintf(id, sizeof(id), "%s %s", conf->routes[i].method,
@@ -654,7 +999,7 @@ static int srv_master_register(struct srv_master *m)
 		idx = shm_route_register(h, id, false);
 		if (idx < 0)
 			return idx;
-		m->cy.route_ids[i] = (uint32_t)idx;
+		m->cur.cy.route_ids[i] = (uint32_t)idx;
 	}
 	return 0;
 }
@@ -664,22 +1009,22 @@ static void srv_master_register_listeners(struct srv_master *m)
 	struct shm_listener *sl;
 	unsigned int i;
 
-	for (i = 0; i < m->nls && i < SHM_MAX_LISTENERS; i++) {
+	for (i = 0; i < m->cur.nls && i < SHM_MAX_LISTENERS; i++) {
 		sl = shm_listener(m->shm.hdr, i);
 		shm_write_begin(&sl->seq);
-		srv_listen_name(&m->ls[i], sl->name, sizeof(sl->name));
-		shm_set32(&sl->port, m->ls[i].port);
-		shm_set32(&sl->backlog, (uint32_t)m->ls[i].backlog);
-		shm_set32(&sl->status, m->ls[i].status);
+		srv_listen_name(&m->cur.ls[i], sl->name, sizeof(sl->name));
+		shm_set32(&sl->port, m->cur.ls[i].port);
+		shm_set32(&sl->backlog, (uint32_t)m->cur.ls[i].backlog);
+		shm_set32(&sl->status, m->cur.ls[i].status);
 		shm_set32(&sl->open, 1);
 		shm_write_end(&sl->seq);
 	}
-	atomic_store(&m->shm.hdr->nlisteners, m->nls);
+	atomic_store(&m->shm.hdr->nlisteners, m->cur.nls);
 }
 
 static int srv_master_segment(struct srv_master *m)
 {
-	const struct conf *conf = m->conf;
+	const struct conf *conf = m->cur.conf;
 	int err;
 
 	if (conf->ndbs > SHM_MAX_DBS ||
@@ -688,11 +1033,11 @@ static int srv_master_segment(struct srv_master *m)
 		       SHM_MAX_ROUTES - SHM_ROUTE_FIRST);
 		return SRV_EXIT_CONFIG;
 	}
-	m->cy = (struct srv_cycle){ .conf = conf,
-				    .ls = m->ls,
-				    .nls = m->nls,
-				    .generation = m->generation,
-				    .master_pid = getpid() };
+	m->cur.cy = (struct srv_cycle){ .conf = conf,
+					.ls = m->cur.ls,
+					.nls = m->cur.nls,
+					.generation = m->cur.generation,
+					.master_pid = getpid() };
 	err = shm_create(&m->shm, conf->shm_name, conf->max_workers, 0640);
 	if (err == -EEXIST) {
 		err = srv_master_clear_segment(conf->shm_name);
@@ -703,8 +1048,8 @@ static int srv_master_segment(struct srv_master *m)
 					 conf->max_workers, 0640);
 	}
 	if (!err) {
-		m->cy.shm = m->shm.hdr;
-		atomic_store(&m->shm.hdr->generation, m->generation);
+		m->cur.cy.shm = m->shm.hdr;
+		atomic_store(&m->shm.hdr->generation, m->cur.generation);
 		err = srv_master_register(m);
 	}
 	if (err) {
@@ -721,7 +1066,7 @@ static int srv_master_segment(struct srv_master *m)
 /* everything up to the first fork; 0, or the exit status on failure */
 static int srv_master_start(struct srv_master *m, bool foreground)
 {
-	const struct conf *conf = m->conf;
+	const struct conf *conf = m->cur.conf;
 	pid_t owner;
 	int err;
 
@@ -778,6 +1123,8 @@ static int srv_master_start(struct srv_master *m, bool foreground)
 
 static void srv_master_destroy(struct srv_master *m)
 {
+	srv_gen_destroy(m, &m->next);
+	srv_gen_destroy(m, &m->old);
 	srv_master_unbind(m);
 	if (m->sfd >= 0)
 		close(m->sfd);
@@ -790,33 +1137,32 @@ static void srv_master_destroy(struct srv_master *m)
 	}
 	/* the pidfile goes last: while it is locked, we are running */
 	if (m->pidfd >= 0)
-		srv_pidfile_remove(m->pidfd, m->conf->pidfile);
+		srv_pidfile_remove(m->pidfd, m->cur.conf->pidfile);
 	free(m->kids);
-	conf_destroy(m->conf);
-	free(m->conf);
+	conf_destroy(m->cur.conf);
+	free(m->cur.conf);
 }
 
 int srv_master_run(struct conf *conf, bool foreground)
 {
-	struct srv_master m = {
-		.conf = conf, .pidfd = -1, .sfd = -1, .tfd = -1, .generation = 1
-	};
+	struct srv_master m = { .pidfd = -1, .sfd = -1, .tfd = -1 };
 	int status;
 
 	log_set_role("master");
 	m.loop.epfd = -1;
 	m.nkids = 2 * conf->max_workers + 2;
 	m.kids = calloc(m.nkids, sizeof(*m.kids));
-	m.target = conf->workers ? conf->workers : srv_master_cpus();
-	if (m.target > conf->max_workers)
-		m.target = conf->max_workers;
+	m.cur.conf = conf;
+	m.cur.generation = 1;
+	m.cur.target = srv_master_target(conf);
 	status = m.kids ? srv_master_start(&m, foreground) : SRV_EXIT_RUNTIME;
 	if (status) {
 		srv_master_destroy(&m);
 		return status;
 	}
-	pr_notice("poold started: %u workers, pid %d", m.target, (int)getpid());
-	atomic_store(&m.shm.hdr->workers_expected, m.target);
+	pr_notice("poold started: %u workers, pid %d", m.cur.target,
+		  (int)getpid());
+	atomic_store(&m.shm.hdr->workers_expected, m.cur.target);
 	srv_master_fill(&m);
 	atomic_store(&m.shm.hdr->state, SHM_STATE_RUNNING);
 	status = ev_run(&m.loop);

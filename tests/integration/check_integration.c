@@ -22,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, gate_suite());
 	srunner_add_suite(sr, metrics_suite());
 	srunner_add_suite(sr, accounting_suite());
+	srunner_add_suite(sr, reload_suite());
 	srunner_add_suite(sr, poolmon_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

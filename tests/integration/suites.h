@@ -15,6 +15,7 @@ Suite *routes_suite(void);
 Suite *gate_suite(void);
 Suite *metrics_suite(void);
 Suite *accounting_suite(void);
+Suite *reload_suite(void);
 Suite *poolmon_suite(void);
 
 #endif /* TESTS_INTEGRATION_SUITES_H */

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * tests/integration/check_reload.c - SIGHUP reloads, live
+ *
+ * A bad file, or a change of a restart-only key, changes nothing and says
+ * why (in the segment: poolmon shows it); a good one brings a new
+ * generation with the new schema, routes, SQL and worker count; a storm
+ * of reloads under keep-alive load answers every request with a 2xx.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/suites.h"
+
+static struct h_server srv;
+static char out[1 << 17];
+static char base[4096]; /* the configuration as first written */
+
+static const char conf[] =
+	"databases = ( { name = \"main\"; path = \"r.db\"; schema = \"schema.sql\"; } );\n"
+	"routes = (\n"
+	"{ method = \"GET\"; path = \"/items/{id}\"; db = \"main\";\n"
+	"  sql = \"SELECT id, name FROM items WHERE id = :id\"; result = \"one\"; }\n"
+	");\n";
+
+static void teardown(void)
+{
+	h_cleanup(&srv);
+}
+
+static void boot(unsigned int workers)
+{
+	char path[160];
+	FILE *f;
+	size_t n;
+
+	h_setup(&srv, workers, conf);
+	snprintf(path, sizeof(path), "%s/schema.sql", srv.dir);
+	h_write_file(
+		path,
+		"CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT);\n"
+		"INSERT OR IGNORE INTO items VALUES (1, 'one'), (2, 'two');\n");
+	f = fopen(srv.conf, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(base, 1, sizeof(base) - 1, f);
+	base[n] = '\0';
+	fclose(f);
+	h_start(&srv);
+}
+
+/* replace the first @from in @text (of @size bytes) by @to */
+static void subst(char *text, size_t size, const char *from, const char *to)
+{
+	char *p = strstr(text, from), rest[8192];
+
+	ck_assert_ptr_nonnull(p);
+	snprintf(rest, sizeof(rest), "%s", p + strlen(from));
+	snprintf(p, size - (size_t)(p - text), "%s%s", to, rest);
+}
+
+static const char *poolmon_bin(void)
+{
+	const char *b = getenv("POOLMON_BIN");
+
+	return b && *b ? b : "./tools/poolmon";
+}
+
+static json_t *poolmon_json(void)
+{
+	char cmd[256];
+	json_error_t e;
+	json_t *j;
+
+	snprintf(cmd, sizeof(cmd), "%s -n %s --once --json -i 50 2>&1",
+		 poolmon_bin(), srv.shm);
+	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 0);
+	j = json_loads(out, 0, &e);
+	ck_assert_msg(j != NULL, "poolmon printed: %s", out);
+	return j;
+}
+
+/* SIGHUP, then wait until the segment records a reload after @before */
+static json_t *reload(double before)
+{
+	json_t *j = NULL, *lr;
+	int i;
+
+	kill(srv.pid, SIGHUP);
+	for (i = 0; i < 200; i++) {
+		usleep(50000);
+		json_decref(j);
+		j = poolmon_json();
+		lr = json_object_get(j, "last_reload");
+		if (json_real_value(json_object_get(lr, "time")) > before &&
+		    json_integer_value(json_object_get(j, "generation")) > 0 &&
+		    !strcmp(json_string_value(json_object_get(j, "state")),
+			    "running"))
+			return j;
+	}
+	ck_abort_msg("no reload recorded");
+	return NULL;
+}
+
+static double last_reload_time(void)
+{
+	json_t *j = poolmon_json();
+	double t = json_real_value(
+		json_object_get(json_object_get(j, "last_reload"), "time"));
+
+	json_decref(j);
+	return t;
+}
+
+START_TEST(test_reload_refused_changes_nothing)
+{
+	char text[8192];
+	struct h_resp r;
+	json_t *j, *lr;
+
+	boot(2);
+	/* a file that does not load: the old routes go on */
+	snprintf(text, sizeof(text), "%sbogus = 1;\n", base);
+	h_write_file(srv.conf, text);
+	j = reload(last_reload_time());
+	lr = json_object_get(j, "last_reload");
+	ck_assert(json_is_false(json_object_get(lr, "ok")));
+	snprintf(text, sizeof(text), "%s:", srv.conf);
+	ck_assert_ptr_nonnull(strstr(
+		json_string_value(json_object_get(lr, "message")), text));
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(lr, "message")),
+		       "unknown key \"bogus\""));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "generation")),
+			 1);
+	json_decref(j);
+	ck_assert_int_eq(h_get(srv.port, "/items/1", &r), 200);
+	/* a restart-only key: refused whole */
+	snprintf(text, sizeof(text), "%s", base);
+	subst(text, sizeof(text), "shm_name = \"/", "shm_name = \"/x");
+	h_write_file(srv.conf, text);
+	j = reload(last_reload_time());
+	lr = json_object_get(j, "last_reload");
+	ck_assert(json_is_false(json_object_get(lr, "ok")));
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(lr, "message")),
+		       "restart required"));
+	json_decref(j);
+	ck_assert_int_eq(h_get(srv.port, "/items/2", &r), 200);
+	ck_assert(h_log_has(&srv, "reload failed"));
+	h_write_file(srv.conf, base);
+	h_stop(&srv);
+}
+END_TEST
+
+/* new schema and route; new worker count and SQL: all applied */
+START_TEST(test_reload_applies_everything)
+{
+	char text[8192], path[160];
+	struct h_resp r;
+	json_t *j;
+
+	boot(2);
+	ck_assert_int_eq(h_get(srv.port, "/tags", &r), 404);
+	snprintf(path, sizeof(path), "%s/schema.sql", srv.dir);
+	h_write_file(
+		path,
+		"CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT);\n"
+		"INSERT OR IGNORE INTO items VALUES (1, 'one'), (2, 'two');\n"
+		"CREATE TABLE IF NOT EXISTS tags (t TEXT);\n"
+		"INSERT INTO tags SELECT 'new' WHERE NOT EXISTS (SELECT 1 FROM tags);\n");
+	snprintf(text, sizeof(text), "%s", base);
+	/* 3 workers; the item route's SQL changes; a route on the new table */
+	subst(text, sizeof(text), "workers = 2;", "workers = 3;");
+	subst(text, sizeof(text), "SELECT id, name FROM",
+	      "SELECT id, 7 AS x FROM");
+	subst(text, sizeof(text), " }\n);",
+	      " },\n{ method = \"GET\"; path = \"/tags\"; db = \"main\";\n"
+	      "  sql = \"SELECT t FROM tags\"; result = \"many\"; }\n);");
+	h_write_file(srv.conf, text);
+	j = reload(last_reload_time());
+	ck_assert(json_is_true(
+		json_object_get(json_object_get(j, "last_reload"), "ok")));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "generation")),
+			 2);
+	json_decref(j);
+	ck_assert(h_wait_workers(srv.pid, 3, 10000));
+	ck_assert_int_eq(h_get(srv.port, "/tags", &r), 200);
+	ck_assert_str_eq(r.body, "[{\"t\":\"new\"}]\n");
+	ck_assert_int_eq(h_get(srv.port, "/items/1", &r), 200);
+	ck_assert_str_eq(r.body, "{\"id\":1,\"x\":7}\n");
+	j = poolmon_json();
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(j, "workers_alive")), 3);
+	json_decref(j);
+	h_stop(&srv);
+}
+END_TEST
+
+/* keep-alive clients: a response saying close means reconnect */
+struct client {
+	int fd;
+	char buf[4096];
+	size_t len;
+	bool closing;
+};
+
+static int client_open(struct client *c)
+{
+	c->fd = h_connect(srv.port);
+	c->len = 0;
+	c->closing = false;
+	if (c->fd < 0)
+		return -1;
+	h_sends(c->fd, "GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+	return 0;
+}
+
+/* a whole response: its status; *close when it said Connection: close */
+static int client_take(struct client *c, bool *close)
+{
+	char *end = memmem(c->buf, c->len, "\r\n\r\n", 4), *cl;
+	size_t head, want, used;
+	int status = 0;
+
+	if (!end)
+		return 0;
+	head = (size_t)(end - c->buf) + 4;
+	cl = memmem(c->buf, head, "Content-Length: ", 16);
+	want = cl ? strtoul(cl + 16, NULL, 10) : 0;
+	if (c->len < head + want)
+		return 0;
+	sscanf(c->buf, "HTTP/1.1 %d", &status);
+	*close = memmem(c->buf, head, "Connection: close", 17) != NULL;
+	used = head + want;
+	memmove(c->buf, c->buf + used, c->len - used);
+	c->len -= used;
+	return status;
+}
+
+START_TEST(test_reload_storm_drops_nothing)
+{
+	enum { N = 32 };
+	static struct client cs[N];
+	struct pollfd p[N];
+	long long end, next_hup, ok = 0, bad = 0, cut = 0, reloads = 0;
+	int i, status;
+	bool closing;
+	ssize_t k;
+	json_t *j;
+
+	boot(2);
+	for (i = 0; i < N; i++)
+		ck_assert_int_eq(client_open(&cs[i]), 0);
+	end = h_now_ms() + 15000;
+	next_hup = h_now_ms() + 250;
+	while (h_now_ms() < end) {
+		if (h_now_ms() >= next_hup) {
+			kill(srv.pid, SIGHUP);
+			reloads++;
+			next_hup += 250;
+		}
+		for (i = 0; i < N; i++)
+			p[i] = (struct pollfd){ .fd = cs[i].fd,
+						.events = POLLIN };
+		if (poll(p, N, 50) < 0)
+			break;
+		for (i = 0; i < N; i++) {
+			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			k = recv(cs[i].fd, cs[i].buf + cs[i].len,
+				 sizeof(cs[i].buf) - cs[i].len, 0);
+			if (k <= 0) { /* closed with a request in flight */
+				cut++;
+close_and_reopen:
+				close(cs[i].fd);
+				ck_assert_int_eq(client_open(&cs[i]), 0);
+				continue;
+			}
+			cs[i].len += (size_t)k;
+			status = client_take(&cs[i], &closing);
+			if (!status)
+				continue;
+			if (status == 200)
+				ok++;
+			else
+				bad++;
+			if (closing)
+				goto close_and_reopen;
+			h_sends(cs[i].fd,
+				"GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+		}
+	}
+	for (i = 0; i < N; i++)
+		close(cs[i].fd);
+	fprintf(stderr,
+		"reload storm: %lld requests answered 200 across %lld SIGHUPs, %lld non-2xx, %lld cut\n",
+		ok, reloads, bad, cut);
+	ck_assert_int_eq(bad, 0);
+	ck_assert_int_eq(cut, 0);
+	ck_assert_int_gt(ok, 1000);
+	j = poolmon_json();
+	ck_assert_int_gt(json_integer_value(json_object_get(j, "generation")),
+			 5);
+	json_decref(j);
+	h_stop(&srv);
+}
+END_TEST
+
+Suite *reload_suite(void)
+{
+	Suite *s = suite_create("reload");
+	TCase *tc = tcase_create("reload");
+
+	tcase_set_timeout(tc, 90);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_reload_refused_changes_nothing);
+	tcase_add_test(tc, test_reload_applies_everything);
+	tcase_add_test(tc, test_reload_storm_drops_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
