@@ -854,6 +854,89 @@ static void srv_master_sample_listeners(struct srv_master *m)
 	}
 }
 
+/* how long a worker's executor may stay busy before it is replaced */
+static uint64_t srv_master_exec_limit(const struct conf *conf)
+{
+	uint64_t ms = 0;
+	unsigned int i;
+
+	for (i = 0; i < conf->ndbs; i++) {
+		uint64_t t = conf->dbs[i].statement_timeout_ms +
+			     conf->dbs[i].busy_timeout_ms;
+
+		if (t > ms)
+			ms = t;
+	}
+	return (ms + (uint64_t)conf->worker_timeout_s * 1000) * CLOCK_NS_PER_MS;
+}
+
+/* the first executor of slot @i busy since before @limit_ns ago, or -1 */
+static int srv_master_stuck_exec(const struct srv_master *m, unsigned int i,
+				 uint64_t now, uint64_t limit_ns)
+{
+	struct shm_exec *x;
+	uint64_t since;
+	unsigned int e;
+
+	for (e = 0; e < SHM_MAX_EXECS; e++) {
+		x = shm_exec(m->shm.hdr, i, e);
+		since = x ? atomic_load(&x->busy_since_mono_ns) : 0;
+		if (since && now > since && now - since > limit_ns)
+			return (int)e;
+	}
+	return -1;
+}
+
+/*
+ * A worker whose loop stopped turning (no heartbeat for worker_timeout_s)
+ * or whose executor is stuck past statement_timeout + busy_timeout +
+ * worker_timeout_s is killed; the reaper counts and replaces it.
+ */
+static void srv_master_watchdog(struct srv_master *m, uint64_t now)
+{
+	uint64_t hb_limit =
+		(uint64_t)m->cur.conf->worker_timeout_s * CLOCK_NS_PER_S;
+	uint64_t ex_limit = srv_master_exec_limit(m->cur.conf);
+	struct shm_slot *sl;
+	unsigned int i;
+	uint64_t hb;
+	int e;
+
+	for (i = 0; i < m->nkids; i++) {
+		if (!m->kids[i].pid || m->kids[i].retiring ||
+		    !(sl = shm_slot(m->shm.hdr, i)) ||
+		    atomic_load(&sl->state) != SHM_SLOT_READY)
+			continue;
+		hb = atomic_load(&sl->heartbeat_mono_ns);
+		e = srv_master_stuck_exec(m, i, now, ex_limit);
+		if (hb && now > hb && now - hb > hb_limit)
+			pr_err("worker %u (pid %d): its event loop has stalled for %llu ms; killing it",
+			       i, (int)m->kids[i].pid,
+			       (unsigned long long)((now - hb) /
+						    CLOCK_NS_PER_MS));
+		else if (e >= 0)
+			pr_err("worker %u (pid %d): executor %d is stuck past its limits; killing it",
+			       i, (int)m->kids[i].pid, e);
+		else
+			continue;
+		kill(m->kids[i].pid, SIGKILL);
+	}
+}
+
+/* requests read and not yet answered, over every live worker */
+static unsigned int srv_master_inflight(const struct srv_master *m)
+{
+	struct shm_slot *sl;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < m->nkids; i++) {
+		sl = m->kids[i].pid ? shm_slot(m->shm.hdr, i) : NULL;
+		if (sl)
+			n += atomic_load(&sl->inflight);
+	}
+	return n;
+}
+
 static void srv_master_on_tick(struct ev_loop *l, int fd, uint32_t events,
 			       void *data)
 {
@@ -865,6 +948,7 @@ static void srv_master_on_tick(struct ev_loop *l, int fd, uint32_t events,
 		return;
 	srv_master_sample_listeners(m);
 	if (m->state == SRV_MASTER_RUNNING) {
+		srv_master_watchdog(m, now);
 		srv_master_reload_step(m);
 		srv_master_fill(m);
 		return;
@@ -878,8 +962,8 @@ static void srv_master_on_tick(struct ev_loop *l, int fd, uint32_t events,
 	}
 	left = srv_master_alive(m, true);
 	if (m->kill_at && now >= m->kill_at && left) {
-		pr_warn("drain timeout: killing %u workers that still hold connections",
-			left);
+		pr_warn("drain timeout: killing %u workers; %u requests in flight are cut",
+			left, srv_master_inflight(m));
 		srv_master_signal_all(m, SIGKILL);
 		m->kill_at = 0;
 	}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -316,6 +317,67 @@ close_and_reopen:
 }
 END_TEST
 
+/* a worker whose loop stalls is killed by the watchdog and replaced */
+START_TEST(test_reload_watchdog_replaces_stalled)
+{
+	pid_t before[8], after[8];
+	struct h_resp r;
+	int n, i;
+
+	h_setup(&srv, 2, "worker_timeout_s = 1;");
+	h_start(&srv);
+	ck_assert(h_wait_workers(srv.pid, 2, 5000));
+	n = h_workers(srv.pid, before, 8);
+	ck_assert_int_eq(n, 2);
+	kill(before[0], SIGSTOP);
+	for (i = 0; i < 100; i++) {
+		usleep(100000);
+		n = h_workers(srv.pid, after, 8);
+		if (n == 2 && after[0] != before[0] && after[1] != before[0])
+			break;
+	}
+	ck_assert(after[0] != before[0] && after[1] != before[0]);
+	ck_assert(h_log_has(&srv, "has stalled"));
+	ck_assert_int_eq(h_get(srv.port, "/healthz", &r), 200);
+	h_stop(&srv);
+}
+END_TEST
+
+/* 50 requests in flight on a 300 ms route, then SIGTERM: all answered */
+START_TEST(test_reload_stop_answers_inflight)
+{
+	struct h_burst_res res[50];
+	char path[160];
+	pid_t pid;
+	int i, n, st;
+
+	h_setup(&srv, 2,
+		"debug_functions = true;\n"
+		"databases = ( { name = \"main\"; path = \"s.db\";"
+		" pool = { size = 25; acquire_timeout_ms = 10000; }; } );\n"
+		"routes = ( { method = \"GET\"; path = \"/slow\"; db = \"main\";"
+		" sql = \"SELECT sleep_ms(300) AS s\"; result = \"one\"; } );\n");
+	snprintf(path, sizeof(path), "%s/s.db", srv.dir);
+	h_start(&srv);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		n = h_burst(srv.port, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n",
+			    50, res, 20000);
+		for (i = 0; i < 50; i++)
+			if (res[i].status != 200)
+				_exit(1);
+		_exit(n == 50 ? 0 : 1);
+	}
+	usleep(150000); /* every request read, none answered yet */
+	kill(srv.pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_eq(h_signal_wait(&srv, 0, 10000), 0);
+	ck_assert_int_eq(access(srv.pidfile, F_OK), -1);
+}
+END_TEST
+
 Suite *reload_suite(void)
 {
 	Suite *s = suite_create("reload");
@@ -326,6 +388,8 @@ Suite *reload_suite(void)
 	tcase_add_test(tc, test_reload_refused_changes_nothing);
 	tcase_add_test(tc, test_reload_applies_everything);
 	tcase_add_test(tc, test_reload_storm_drops_nothing);
+	tcase_add_test(tc, test_reload_watchdog_replaces_stalled);
+	tcase_add_test(tc, test_reload_stop_answers_inflight);
 	suite_add_tcase(s, tc);
 	return s;
 }
