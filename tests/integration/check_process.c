@@ -354,6 +354,51 @@ START_TEST(test_process_bind_failure)
 }
 END_TEST
 
+/* a second SIGTERM during a drain is a fast stop */
+START_TEST(test_process_second_sigterm_fast)
+{
+	long long t0;
+	int fd;
+
+	h_boot(&srv, 1, "shutdown = { drain_timeout_ms = 60000; };");
+	fd = h_connect(srv.port);
+	h_sends(fd, "GET /healthz HTTP/1.1\r\nHo"); /* holds the drain */
+	usleep(100000);
+	kill(srv.pid, SIGTERM);
+	usleep(300000);
+	ck_assert_int_eq(kill(srv.pid, 0), 0); /* still draining */
+	t0 = h_now_ms();
+	ck_assert_int_eq(h_signal_wait(&srv, SIGTERM, 10000), 0);
+	ck_assert_int_lt(h_now_ms() - t0, 5000);
+	ck_assert(h_log_has(&srv, "fast stop"));
+	close(fd);
+}
+END_TEST
+
+/* kill -9 of the master: its workers die with it; a new one starts */
+START_TEST(test_process_master_killed)
+{
+	pid_t pids[8];
+	struct h_resp r;
+	int n, i, alive = 1;
+
+	h_boot(&srv, 2, "");
+	ck_assert(h_wait_workers(srv.pid, 2, 5000));
+	n = h_workers(srv.pid, pids, 8);
+	ck_assert_int_eq(h_signal_wait(&srv, SIGKILL, 5000), 128 + SIGKILL);
+	for (i = 0; i < 100 && alive; i++) {
+		usleep(20000);
+		alive = 0;
+		for (int k = 0; k < n; k++)
+			alive += kill(pids[k], 0) == 0;
+	}
+	ck_assert_int_eq(alive, 0); /* PR_SET_PDEATHSIG */
+	h_start(&srv);		    /* same port, pidfile and segment name */
+	ck_assert_int_eq(h_get(srv.port, "/healthz", &r), 200);
+	h_stop(&srv);
+}
+END_TEST
+
 Suite *process_suite(void)
 {
 	Suite *s = suite_create("process");
@@ -374,6 +419,8 @@ Suite *process_suite(void)
 	tcase_add_test(tc, test_process_sigquit_fast);
 	tcase_add_test(tc, test_process_ttin_ttou);
 	tcase_add_test(tc, test_process_bind_failure);
+	tcase_add_test(tc, test_process_second_sigterm_fast);
+	tcase_add_test(tc, test_process_master_killed);
 	suite_add_tcase(s, tc);
 	return s;
 }
