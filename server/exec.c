@@ -589,16 +589,23 @@ void srv_exec_checkpoint(struct srv_exec *ex)
 
 	if (!ex->conn.db || !d)
 		return;
-	/* TRUNCATE must not race a writer: under the gate, like one */
-	if (truncate && srv_exec_gate_take(&x, &held_at))
+	/*
+	 * Under the gate, like a writer: a checkpoint's locks on the WAL
+	 * index would otherwise make a writer that restarts the WAL wait in
+	 * its busy handler (SQLite's own auto-checkpoint, now off, ran inside
+	 * a committing writer, so under the gate too)
+	 */
+	if (srv_exec_gate_take(&x, &held_at))
 		return;
 	shm_set32(&ex->sx->state, SHM_EXEC_QUERY);
 	rc = sqlite3_wal_checkpoint_v2(ex->conn.db, NULL,
 				       truncate ? SQLITE_CHECKPOINT_TRUNCATE :
 						  SQLITE_CHECKPOINT_PASSIVE,
 				       NULL, NULL);
-	if (truncate)
-		srv_exec_gate_give(&x, held_at);
+	srv_exec_gate_give(&x, held_at);
+	/* a TRUNCATE waits for readers in the busy handler: that is upkeep,
+	 * not a request meeting a lock, so it is not counted as one */
+	ex->busy_seen = ex->conn.busy_calls;
 	shm_set32(&ex->sx->state, SHM_EXEC_IDLE);
 	if (rc && rc != SQLITE_BUSY)
 		pr_warn_ratelimited("database \"%s\": checkpoint failed: %s",

@@ -154,13 +154,18 @@ static int srv_validate_db(const struct conf *conf, unsigned int i,
 	else if ((err = srv_validate_mkdirs(path)) < 0)
 		return conf_errs_add(errs, conf->path, cd->line, "database \"%s\": could not create the directory of \"%s\": %s", cd->name, path, strerror(-err)) ?:
 			       -EINVAL;
-	rc = db_open(c, cd, path, conf->debug_functions, msg, sizeof(msg));
-	if (!rc && srv_validate_gate(g, i, cd) < 0) {
+	/* the gate first: even the reads of opening (the schema, the WAL
+	 * index) can make a server's writer wait inside SQLite */
+	rc = SQLITE_OK;
+	if (srv_validate_gate(g, i, cd) < 0) {
 		snprintf(
 			msg, sizeof(msg),
 			"the write gate stayed taken longer than busy_timeout_ms");
 		rc = SQLITE_BUSY;
 	}
+	if (!rc)
+		rc = db_open(c, cd, path, conf->debug_functions, msg,
+			     sizeof(msg));
 	if (!rc)
 		rc = db_exec(c, "BEGIN IMMEDIATE", msg, sizeof(msg));
 	if (rc)
