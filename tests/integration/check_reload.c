@@ -378,6 +378,109 @@ START_TEST(test_reload_stop_answers_inflight)
 }
 END_TEST
 
+/* a listener the new configuration drops is closed once the old
+ * generation is gone; the new one answers at once */
+START_TEST(test_reload_moves_listener)
+{
+	char text[8192], from[64], to[64];
+	struct h_resp r;
+	int port2 = h_free_port(), i, fd = 0;
+	json_t *j;
+
+	boot(1);
+	snprintf(text, sizeof(text), "%s", base);
+	snprintf(from, sizeof(from), "127.0.0.1:%d", srv.port);
+	snprintf(to, sizeof(to), "127.0.0.1:%d", port2);
+	subst(text, sizeof(text), from, to);
+	h_write_file(srv.conf, text);
+	j = reload(last_reload_time());
+	ck_assert(json_is_true(
+		json_object_get(json_object_get(j, "last_reload"), "ok")));
+	json_decref(j);
+	ck_assert_int_eq(h_get(port2, "/items/1", &r), 200);
+	for (i = 0; i < 100; i++) { /* the old one closes after the drain */
+		fd = h_connect(srv.port);
+		if (fd < 0)
+			break;
+		close(fd);
+		usleep(50000);
+	}
+	ck_assert_int_lt(fd, 0);
+	srv.port = port2; /* h_stop and friends use the new one */
+	h_stop(&srv);
+}
+END_TEST
+
+/* SIGUSR1: master and workers reopen their log (after a rotation) */
+START_TEST(test_reload_reopen_logs_everywhere)
+{
+	char rotated[160];
+	struct h_resp r;
+	FILE *f;
+	char buf[8192];
+	size_t n;
+
+	boot(2);
+	snprintf(rotated, sizeof(rotated), "%s.1", srv.log);
+	ck_assert_int_eq(rename(srv.log, rotated), 0);
+	kill(srv.pid, SIGUSR1);
+	usleep(300000);
+	ck_assert_int_eq(h_get(srv.port, "/items/1", &r), 200);
+	ck_assert_int_eq(h_signal_wait(&srv, SIGTERM, 10000), 0);
+	/* the workers' drain lines went to the new file */
+	f = fopen(srv.log, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, "worker 0: draining"));
+	ck_assert_ptr_nonnull(strstr(buf, "worker 1: draining"));
+	ck_assert_ptr_nonnull(strstr(buf, "master: poold stopped"));
+}
+END_TEST
+
+/* SIGTTIN / SIGTTOU as poolmon sees them */
+START_TEST(test_reload_ttin_ttou_in_poolmon)
+{
+	json_t *j;
+	int i, n = 0;
+
+	boot(2);
+	kill(srv.pid, SIGTTIN);
+	for (i = 0; i < 50 && n != 3; i++) {
+		usleep(100000);
+		j = poolmon_json();
+		n = (int)json_integer_value(
+			json_object_get(j, "workers_alive"));
+		ck_assert_int_eq(json_integer_value(json_object_get(
+					 j, "workers_expected")),
+				 3);
+		json_decref(j);
+	}
+	ck_assert_int_eq(n, 3);
+	/* one at a time: standard signals sent together coalesce */
+	kill(srv.pid, SIGTTOU);
+	for (i = 0; i < 50 && n != 2; i++) {
+		usleep(100000);
+		j = poolmon_json();
+		n = (int)json_integer_value(
+			json_object_get(j, "workers_alive"));
+		json_decref(j);
+	}
+	ck_assert_int_eq(n, 2);
+	kill(srv.pid, SIGTTOU);
+	for (i = 0; i < 50 && n != 1; i++) {
+		usleep(100000);
+		j = poolmon_json();
+		n = (int)json_integer_value(
+			json_object_get(j, "workers_alive"));
+		json_decref(j);
+	}
+	ck_assert_int_eq(n, 1);
+	h_stop(&srv);
+}
+END_TEST
+
 Suite *reload_suite(void)
 {
 	Suite *s = suite_create("reload");
@@ -390,6 +493,9 @@ Suite *reload_suite(void)
 	tcase_add_test(tc, test_reload_storm_drops_nothing);
 	tcase_add_test(tc, test_reload_watchdog_replaces_stalled);
 	tcase_add_test(tc, test_reload_stop_answers_inflight);
+	tcase_add_test(tc, test_reload_moves_listener);
+	tcase_add_test(tc, test_reload_reopen_logs_everywhere);
+	tcase_add_test(tc, test_reload_ttin_ttou_in_poolmon);
 	suite_add_tcase(s, tc);
 	return s;
 }
