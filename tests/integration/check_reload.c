@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -411,6 +413,44 @@ START_TEST(test_reload_moves_listener)
 }
 END_TEST
 
+/* a new generation that cannot start (its port is taken): the old serves */
+START_TEST(test_reload_new_generation_fails)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	char text[8192], from[64], to[64];
+	socklen_t len = sizeof(sa);
+	struct h_resp r;
+	int blocker;
+	json_t *j, *lr;
+
+	boot(1);
+	/* a port someone else listens on */
+	blocker = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(blocker, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(blocker, 1), 0);
+	ck_assert_int_eq(getsockname(blocker, (struct sockaddr *)&sa, &len), 0);
+	snprintf(text, sizeof(text), "%s", base);
+	snprintf(from, sizeof(from), "127.0.0.1:%d", srv.port);
+	snprintf(to, sizeof(to), "127.0.0.1:%d", ntohs(sa.sin_port));
+	subst(text, sizeof(text), from, to);
+	h_write_file(srv.conf, text);
+	j = reload(last_reload_time());
+	lr = json_object_get(j, "last_reload");
+	ck_assert(json_is_false(json_object_get(lr, "ok")));
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(lr, "message")),
+		       "could not start generation 2"));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "generation")),
+			 1);
+	json_decref(j);
+	ck_assert_int_eq(h_get(srv.port, "/items/1", &r), 200);
+	close(blocker);
+	h_write_file(srv.conf, base);
+	h_stop(&srv);
+}
+END_TEST
+
 /* SIGUSR1: master and workers reopen their log (after a rotation) */
 START_TEST(test_reload_reopen_logs_everywhere)
 {
@@ -494,6 +534,7 @@ Suite *reload_suite(void)
 	tcase_add_test(tc, test_reload_watchdog_replaces_stalled);
 	tcase_add_test(tc, test_reload_stop_answers_inflight);
 	tcase_add_test(tc, test_reload_moves_listener);
+	tcase_add_test(tc, test_reload_new_generation_fails);
 	tcase_add_test(tc, test_reload_reopen_logs_everywhere);
 	tcase_add_test(tc, test_reload_ttin_ttou_in_poolmon);
 	suite_add_tcase(s, tc);
