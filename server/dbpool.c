@@ -150,7 +150,6 @@ static int srv_exec_open(struct srv_exec *ex, char *msg, size_t size)
 		     msg, size);
 	if (!rc) {
 		ex->conn.state = &ex->sx->state;
-		ex->busy_seen = 0;
 		shm_write_begin(&ex->sx->seq);
 		shm_add(&ex->sx->conns_opened, 1);
 		shm_write_end(&ex->sx->seq);
@@ -167,6 +166,9 @@ static int srv_exec_open(struct srv_exec *ex, char *msg, size_t size)
 	}
 	if (rc)
 		srv_exec_close(ex);
+	/* waits while opening (another connection recovering the WAL index
+	 * at start) are not a request meeting a lock: not counted as one */
+	ex->busy_seen = ex->conn.busy_calls;
 	return rc;
 }
 
