@@ -22,7 +22,6 @@
 #include "tests/integration/suites.h"
 
 static struct h_server srv;
-static char out[1 << 17];
 
 static const char conf[] =
 	"debug_functions = true;\n"
@@ -34,13 +33,6 @@ static const char conf[] =
 	"{ method = \"GET\"; path = \"/slow/{ms}\"; db = \"main\";\n"
 	"  sql = \"SELECT sleep_ms(:ms) AS s\"; result = \"one\"; }\n"
 	");\n";
-
-static const char *poolmon_bin(void)
-{
-	const char *b = getenv("POOLMON_BIN");
-
-	return b && *b ? b : "./tools/poolmon";
-}
 
 static void teardown(void)
 {
@@ -58,21 +50,6 @@ static void boot(unsigned int workers)
 		"CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY);\n"
 		"INSERT OR IGNORE INTO items(id) VALUES (1), (2);\n");
 	h_start(&srv);
-}
-
-/* poolmon --once --json, parsed */
-static json_t *poolmon_json(int interval_ms)
-{
-	char cmd[256];
-	json_error_t e;
-	json_t *j;
-
-	snprintf(cmd, sizeof(cmd), "%s -n %s --once --json -i %d 2>&1",
-		 poolmon_bin(), srv.shm, interval_ms);
-	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 0);
-	j = json_loads(out, 0, &e);
-	ck_assert_msg(j != NULL, "poolmon printed: %s", out);
-	return j;
 }
 
 static json_t *find_by(json_t *arr, const char *key, const char *val)
@@ -114,7 +91,7 @@ START_TEST(test_accounting_exact_per_route)
 			       "BREW /items/1 HTTP/1.1\r\nHost: x\r\n\r\n", &r),
 			 405);
 	usleep(200000);
-	j = poolmon_json(100);
+	j = h_poolmon_json(srv.shm, 100);
 	ck_assert_int_eq(route_count(j, "GET /items/{id}", "2xx"), 20);
 	ck_assert_int_eq(route_count(j, "GET /items/{id}", "4xx"), 6);
 	ck_assert_int_eq(route_count(j, "GET /items/{id}", "5xx"), 0);
@@ -148,7 +125,7 @@ START_TEST(test_accounting_pool_waits)
 			      0 :
 			      1);
 	usleep(450000); /* one runs, the others wait */
-	j = poolmon_json(100);
+	j = h_poolmon_json(srv.shm, 100);
 	d = find_by(json_object_get(j, "dbs"), "name", "main");
 	ck_assert_int_eq(json_integer_value(json_object_get(d, "pool_size")),
 			 1);
@@ -158,7 +135,7 @@ START_TEST(test_accounting_pool_waits)
 	json_decref(j);
 	waitpid(pid, &st, 0);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	j = poolmon_json(100);
+	j = h_poolmon_json(srv.shm, 100);
 	d = find_by(json_object_get(j, "dbs"), "name", "main");
 	ck_assert_int_eq(json_integer_value(json_object_get(d, "acquires")), 6);
 	ck_assert_int_ge(json_integer_value(json_object_get(d, "peak_waiters")),
@@ -190,7 +167,7 @@ START_TEST(test_accounting_listen_queue)
 		ck_assert_int_ge(fds[i], 0);
 	}
 	usleep(400000); /* the master samples every 100 ms */
-	j = poolmon_json(100);
+	j = h_poolmon_json(srv.shm, 100);
 	l = json_array_get(json_object_get(j, "listeners"), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(l, "queue")), K);
 	json_decref(j);
@@ -203,7 +180,7 @@ START_TEST(test_accounting_listen_queue)
 		close(fds[i]);
 	}
 	usleep(400000);
-	j = poolmon_json(100);
+	j = h_poolmon_json(srv.shm, 100);
 	l = json_array_get(json_object_get(j, "listeners"), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(l, "queue")), 0);
 	json_decref(j);

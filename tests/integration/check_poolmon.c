@@ -40,13 +40,6 @@ static const char dbconf[] =
 	"  sql = \"SELECT count(*) AS n FROM t\"; result = \"one\"; }\n"
 	");\n";
 
-static const char *poolmon_bin(void)
-{
-	const char *b = getenv("POOLMON_BIN");
-
-	return b && *b ? b : "./tools/poolmon";
-}
-
 static void teardown(void)
 {
 	char cmd[160];
@@ -113,7 +106,7 @@ START_TEST(test_poolmon_no_server_one_line)
 	/* stderr only: stdout goes away */
 	snprintf(cmd, sizeof(cmd),
 		 "'%s' -n /nonexistent-poolmon-%d --once 2>&1 >/dev/null",
-		 poolmon_bin(), (int)getpid());
+		 h_poolmon_bin(), (int)getpid());
 	st = h_run(cmd, out, sizeof(out));
 	ck_assert_int_eq(st, 1);
 	ck_assert_int_eq(lines(out), 1);
@@ -123,11 +116,11 @@ START_TEST(test_poolmon_no_server_one_line)
 	/* the same from --json --once and --prometheus; nothing on stdout */
 	snprintf(cmd, sizeof(cmd),
 		 "'%s' -n /nonexistent --json --once 2>/dev/null",
-		 poolmon_bin());
+		 h_poolmon_bin());
 	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 1);
 	ck_assert_str_eq(out, "");
 	snprintf(cmd, sizeof(cmd), "'%s' -n /nonexistent --prometheus 2>&1",
-		 poolmon_bin());
+		 h_poolmon_bin());
 	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 1);
 	ck_assert_int_eq(lines(out), 1);
 }
@@ -137,23 +130,24 @@ START_TEST(test_poolmon_version_help_usage)
 {
 	char cmd[512];
 
-	snprintf(cmd, sizeof(cmd), "'%s' -v 2>&1", poolmon_bin());
+	snprintf(cmd, sizeof(cmd), "'%s' -v 2>&1", h_poolmon_bin());
 	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "poolmon " POOLD_VERSION "\n");
 
-	snprintf(cmd, sizeof(cmd), "'%s' -h 2>&1", poolmon_bin());
+	snprintf(cmd, sizeof(cmd), "'%s' -h 2>&1", h_poolmon_bin());
 	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 0);
 	ck_assert_ptr_nonnull(strstr(out, "usage: poolmon"));
 
 	/* usage errors: exit 1 */
 	snprintf(cmd, sizeof(cmd), "'%s' -i 10 --once 2>/dev/null",
-		 poolmon_bin());
+		 h_poolmon_bin());
 	ck_assert_int_eq(h_run(cmd, NULL, 0), 1);
 	snprintf(cmd, sizeof(cmd), "'%s' --json --prometheus 2>/dev/null",
-		 poolmon_bin());
+		 h_poolmon_bin());
 	ck_assert_int_eq(h_run(cmd, NULL, 0), 1);
 	snprintf(cmd, sizeof(cmd),
-		 "'%s' -c /nonexistent/poold.conf 2>/dev/null", poolmon_bin());
+		 "'%s' -c /nonexistent/poold.conf 2>/dev/null",
+		 h_poolmon_bin());
 	ck_assert_int_eq(h_run(cmd, NULL, 0), 1);
 }
 END_TEST
@@ -182,7 +176,7 @@ START_TEST(test_poolmon_json_once)
 
 	boot(2);
 	snprintf(cmd, sizeof(cmd), "'%s' -n %s --once --json -i 200",
-		 poolmon_bin(), srv.shm);
+		 h_poolmon_bin(), srv.shm);
 	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 0);
 	ck_assert_int_eq(lines(out), 1);
 	ck_assert_int_eq(out[strlen(out) - 1], '\n');
@@ -227,7 +221,7 @@ START_TEST(test_poolmon_once_text)
 	char cmd[512];
 
 	boot(1);
-	snprintf(cmd, sizeof(cmd), "'%s' -n %s --once -i 100", poolmon_bin(),
+	snprintf(cmd, sizeof(cmd), "'%s' -n %s --once -i 100", h_poolmon_bin(),
 		 srv.shm);
 	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 0);
 	ck_assert_msg(!strncmp(out, "pool ", 5), "no summary line: %s", out);
@@ -250,7 +244,7 @@ START_TEST(test_poolmon_prometheus_promtool)
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	snprintf(cmd, sizeof(cmd), "'%s' -n %s --prometheus > %s",
-		 poolmon_bin(), srv.shm, file);
+		 h_poolmon_bin(), srv.shm, file);
 	ck_assert_int_eq(h_run(cmd, NULL, 0), 0);
 	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1", file);
 	fd = h_run(cmd, out, sizeof(out));
@@ -308,7 +302,7 @@ START_TEST(test_poolmon_live_view_tmux)
 	snprintf(
 		cmd, sizeof(cmd),
 		"tmux -L %s -f /dev/null new-session -d -x 200 -y 50 '%s -n %s -i 200'",
-		tmux_sock, poolmon_bin(), srv.shm);
+		tmux_sock, h_poolmon_bin(), srv.shm);
 	ck_assert_int_eq(h_run(cmd, NULL, 0), 0);
 	ck_assert_msg(tmux_wait_for("pool ", true, 10000),
 		      "no summary line in the pane:\n%s", out);
@@ -353,7 +347,7 @@ static void poolmon_spawn(const char *shm, const char *interval)
 	if (mon_pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(fd, STDOUT_FILENO);
-		execl(poolmon_bin(), "poolmon", "-n", shm, "--json", "-i",
+		execl(h_poolmon_bin(), "poolmon", "-n", shm, "--json", "-i",
 		      interval, (char *)NULL);
 		_exit(127);
 	}

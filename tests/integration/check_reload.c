@@ -26,7 +26,6 @@
 #include "tests/integration/suites.h"
 
 static struct h_server srv;
-static char out[1 << 17];
 static char base[4096]; /* the configuration as first written */
 
 static const char conf[] =
@@ -71,27 +70,6 @@ static void subst(char *text, size_t size, const char *from, const char *to)
 	snprintf(p, size - (size_t)(p - text), "%s%s", to, rest);
 }
 
-static const char *poolmon_bin(void)
-{
-	const char *b = getenv("POOLMON_BIN");
-
-	return b && *b ? b : "./tools/poolmon";
-}
-
-static json_t *poolmon_json(void)
-{
-	char cmd[256];
-	json_error_t e;
-	json_t *j;
-
-	snprintf(cmd, sizeof(cmd), "%s -n %s --once --json -i 50 2>&1",
-		 poolmon_bin(), srv.shm);
-	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 0);
-	j = json_loads(out, 0, &e);
-	ck_assert_msg(j != NULL, "poolmon printed: %s", out);
-	return j;
-}
-
 /* SIGHUP, then wait until the segment records a reload after @before */
 static json_t *reload(double before)
 {
@@ -102,7 +80,7 @@ static json_t *reload(double before)
 	for (i = 0; i < 200; i++) {
 		usleep(50000);
 		json_decref(j);
-		j = poolmon_json();
+		j = h_poolmon_json(srv.shm, 50);
 		lr = json_object_get(j, "last_reload");
 		if (json_real_value(json_object_get(lr, "time")) > before &&
 		    json_integer_value(json_object_get(j, "generation")) > 0 &&
@@ -116,7 +94,7 @@ static json_t *reload(double before)
 
 static double last_reload_time(void)
 {
-	json_t *j = poolmon_json();
+	json_t *j = h_poolmon_json(srv.shm, 50);
 	double t = json_real_value(
 		json_object_get(json_object_get(j, "last_reload"), "time"));
 
@@ -201,7 +179,7 @@ START_TEST(test_reload_applies_everything)
 	ck_assert_str_eq(r.body, "[{\"t\":\"new\"}]\n");
 	ck_assert_int_eq(h_get(srv.port, "/items/1", &r), 200);
 	ck_assert_str_eq(r.body, "{\"id\":1,\"x\":7}\n");
-	j = poolmon_json();
+	j = h_poolmon_json(srv.shm, 50);
 	ck_assert_int_eq(
 		json_integer_value(json_object_get(j, "workers_alive")), 3);
 	json_decref(j);
@@ -311,7 +289,7 @@ close_and_reopen:
 	ck_assert_int_eq(bad, 0);
 	ck_assert_int_eq(cut, 0);
 	ck_assert_int_gt(ok, 1000);
-	j = poolmon_json();
+	j = h_poolmon_json(srv.shm, 50);
 	ck_assert_int_gt(json_integer_value(json_object_get(j, "generation")),
 			 5);
 	json_decref(j);
@@ -479,44 +457,34 @@ START_TEST(test_reload_reopen_logs_everywhere)
 }
 END_TEST
 
-/* SIGTTIN / SIGTTOU as poolmon sees them */
-START_TEST(test_reload_ttin_ttou_in_poolmon)
+/* send @sig, then wait until poolmon shows @n workers alive */
+static void signal_until_alive(int sig, int n)
 {
+	int i, alive = -1;
 	json_t *j;
-	int i, n = 0;
 
-	boot(2);
-	kill(srv.pid, SIGTTIN);
-	for (i = 0; i < 50 && n != 3; i++) {
+	kill(srv.pid, sig);
+	for (i = 0; i < 50 && alive != n; i++) {
 		usleep(100000);
-		j = poolmon_json();
-		n = (int)json_integer_value(
+		j = h_poolmon_json(srv.shm, 50);
+		alive = (int)json_integer_value(
 			json_object_get(j, "workers_alive"));
 		ck_assert_int_eq(json_integer_value(json_object_get(
 					 j, "workers_expected")),
-				 3);
+				 n);
 		json_decref(j);
 	}
-	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(alive, n);
+}
+
+/* SIGTTIN / SIGTTOU as poolmon sees them */
+START_TEST(test_reload_ttin_ttou_in_poolmon)
+{
+	boot(2);
+	signal_until_alive(SIGTTIN, 3);
 	/* one at a time: standard signals sent together coalesce */
-	kill(srv.pid, SIGTTOU);
-	for (i = 0; i < 50 && n != 2; i++) {
-		usleep(100000);
-		j = poolmon_json();
-		n = (int)json_integer_value(
-			json_object_get(j, "workers_alive"));
-		json_decref(j);
-	}
-	ck_assert_int_eq(n, 2);
-	kill(srv.pid, SIGTTOU);
-	for (i = 0; i < 50 && n != 1; i++) {
-		usleep(100000);
-		j = poolmon_json();
-		n = (int)json_integer_value(
-			json_object_get(j, "workers_alive"));
-		json_decref(j);
-	}
-	ck_assert_int_eq(n, 1);
+	signal_until_alive(SIGTTOU, 2);
+	signal_until_alive(SIGTTOU, 1);
 	h_stop(&srv);
 }
 END_TEST

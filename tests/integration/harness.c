@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "shm/shm.h"
 
 long long h_now_ms(void)
@@ -561,4 +563,26 @@ int h_shm_db(const char *shm, unsigned int i, struct shm_db *out)
 		err = 0;
 	shm_detach(&seg, false);
 	return err;
+}
+
+const char *h_poolmon_bin(void)
+{
+	const char *b = getenv("POOLMON_BIN");
+
+	return b && *b ? b : "./tools/poolmon";
+}
+
+json_t *h_poolmon_json(const char *shm, int interval_ms)
+{
+	static char out[1 << 17];
+	char cmd[256];
+	json_error_t e;
+	json_t *j;
+
+	snprintf(cmd, sizeof(cmd), "%s -n %s --once --json -i %d 2>&1",
+		 h_poolmon_bin(), shm, interval_ms);
+	ck_assert_int_eq(h_run(cmd, out, sizeof(out)), 0);
+	j = json_loads(out, 0, &e);
+	ck_assert_msg(j != NULL, "poolmon printed: %s", out);
+	return j;
 }

@@ -139,6 +139,16 @@ int h_exec_totals(const char *shm, struct shm_exec *sum);
 /* a copy of database entry @i of the segment; 0 or -1 */
 int h_shm_db(const char *shm, unsigned int i, struct shm_db *out);
 
+/* the poolmon binary to test ($POOLMON_BIN, else ./tools/poolmon) */
+const char *h_poolmon_bin(void);
+
+/*
+ * h_poolmon_json - run `poolmon -n @shm --once --json -i @interval_ms` and
+ * parse its one line (a json_t *, the caller decrefs); ck_abort if it
+ * fails or prints something else
+ */
+struct json_t *h_poolmon_json(const char *shm, int interval_ms);
+
 /* milliseconds on CLOCK_MONOTONIC */
 long long h_now_ms(void);
 
